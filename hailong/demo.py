@@ -1,0 +1,114 @@
+"""``hailong demo``: the whole product on one machine.
+
+A private mosquitto on a free port, the commune server on SQLite under a state
+folder, and kiosks: each an uplink process plus simulated citizens rating through
+the same path as the screen. Prints what runs where; Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+
+from .broker import LocalBroker
+
+COMMUNE = "xa-demo"
+
+
+def server_toml(*, commune: str, store: str, port: int, web_port: int = 8080,
+                username: str = "", password: str = "", extra: str = "") -> str:
+    return (f'[server]\ncommune = "{commune}"\ncommune_name = "UBND xã Hài Lòng"\n\n'
+            f'[store]\npath = "{store}"\n\n'
+            f'[broker]\nhost = "127.0.0.1"\nport = {port}\n'
+            f'username = "{username}"\npassword = "{password}"\n\n'
+            f'[web]\nhost = "127.0.0.1"\nport = {web_port}\n{extra}')
+
+
+def kiosk_toml(*, kiosk: str, commune: str, store: str, port: int, counter: str = "q1",
+               username: str = "", password: str = "", clock: str = "synced",
+               extra: str = "") -> str:
+    return (f'[kiosk]\nid = "{kiosk}"\ncommune = "{commune}"\ncounter = "{counter}"\n\n'
+            f'[store]\npath = "{store}"\n\n'
+            f'[broker]\nhost = "127.0.0.1"\nport = {port}\n'
+            f'username = "{username}"\npassword = "{password}"\n\n'
+            f'[sync]\nack_timeout = 5.0\n\n[clock]\nassume = "{clock}"\n{extra}')
+
+
+def hailong_process(*args: str, log: Path) -> subprocess.Popen:
+    with open(log, "ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "hailong", *args], stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+@click.command()
+@click.option("--state", type=click.Path(file_okay=False), default="state/demo",
+              show_default=True, help="folder for the demo's configs, databases and logs")
+@click.option("--kiosks", type=click.IntRange(1, 20), default=2, show_default=True,
+              help="how many simulated kiosks")
+@click.option("--every", type=click.FloatRange(min=0.05), default=3.0, show_default=True,
+              help="seconds between simulated citizens at each kiosk")
+@click.option("--duration", type=float, default=None,
+              help="stop after this many seconds (default: run until Ctrl-C)")
+def demo(state: str, kiosks: int, every: float, duration: float | None) -> None:
+    """Run broker, server and simulated kiosks on this machine."""
+    from kiosk.config import load_kiosk_config
+    from kiosk.outbox import Outbox
+    from kiosk.recorder import Recorder
+    from kiosk.simulate import simulate
+
+    folder = Path(state).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+
+    processes: list[subprocess.Popen] = []
+    with LocalBroker(folder / "broker") as broker:
+        server_conf = folder / "server.toml"
+        server_conf.write_text(server_toml(commune=COMMUNE, store="server.db", port=broker.port))
+        processes.append(hailong_process("server", "run", "--config", str(server_conf),
+                                         log=folder / "server.log"))
+        recorders = []
+        for n in range(1, kiosks + 1):
+            conf = folder / f"kiosk-k{n:02d}.toml"
+            conf.write_text(kiosk_toml(kiosk=f"k{n:02d}", commune=COMMUNE, counter=f"q{n}",
+                                       store=f"kiosk-k{n:02d}.db", port=broker.port))
+            processes.append(hailong_process("sync", "run", "--config", str(conf),
+                                             log=folder / f"sync-k{n:02d}.log"))
+            config = load_kiosk_config(conf)
+            recorders.append(Recorder.from_config(config, Outbox(config.store.path)))
+
+        click.echo(f"Hài Lòng demo — state in {folder}")
+        click.echo(f"  broker   mosquitto on 127.0.0.1:{broker.port}")
+        click.echo(f"  server   hailong server run --config {server_conf}  (log server.log)")
+        for n in range(1, kiosks + 1):
+            click.echo(f"  kiosk    k{n:02d}: simulated citizens every {every:g} s, "
+                       f"uplink log sync-k{n:02d}.log")
+        click.echo(f"  figures  hailong server stats --config {server_conf}")
+        click.echo("Ctrl-C stops everything.")
+
+        rng = random.Random()
+        started = time.monotonic()
+        try:
+            while not stop.wait(every / kiosks):
+                simulate(rng.choice(recorders), 1, officials=("cb-an", "cb-binh", "cb-chi"))
+                if duration is not None and time.monotonic() - started >= duration:
+                    break
+        finally:
+            for p in processes:
+                p.send_signal(signal.SIGTERM)
+            for p in processes:
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            for r in recorders:
+                r.outbox.close()
+    click.echo("demo stopped")

@@ -1,0 +1,247 @@
+"""The kiosk's local ratings store: an SQLite outbox shared by the UI and the uplink.
+
+A rating is committed here, durably (WAL, ``synchronous=FULL`` on every connection),
+before the screen says thank you. Each row is ``pending`` until the server acks it
+(``acked``) or refuses it with a reason (``rejected``, kept and never retried blindly).
+
+A row is *sealed* once the citizen is done with it (reasons and contact are added
+after the score). The uplink only sends sealed rows; it seals rows whose citizen
+walked away after ``grace`` seconds, so nothing waits for ever.
+
+Two processes open this file (``hailong kiosk run`` writes, ``hailong sync run``
+sends and marks); either may be killed at any moment without losing a committed row.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import msgspec
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from hailong.errors import HailongError
+from sync import contract
+
+log = logging.getLogger(__name__)
+
+PENDING, ACKED, REJECTED = "pending", "acked", "rejected"
+
+migrations = Migrations("hailong-outbox")
+
+
+@migrations()
+def m001_ratings(db: sqlite_utils.Database) -> None:
+    db["ratings"].create({
+        "id": str, "body": str, "state": str, "sealed": int, "stored_at": float,
+        "attempts": int, "next_send_at": float, "acked_at": float, "reason": str,
+    }, pk="id", not_null={"body", "state", "sealed", "stored_at", "attempts", "next_send_at"},
+        defaults={"state": PENDING, "sealed": 0, "attempts": 0, "next_send_at": 0.0})
+    db["ratings"].create_index(["state", "sealed", "next_send_at"], index_name="ratings_due")
+    db["events"].create({"id": int, "at": float, "kind": str, "detail": str}, pk="id")
+
+
+class OutboxError(HailongError, RuntimeError):
+    """The outbox cannot be used."""
+
+
+class OutboxFull(OutboxError, OSError):
+    """The disk is full: the rating was not stored; everything stored before is safe."""
+
+
+class Outbox:
+    """The outbox file. Use as a context manager; one instance per thread."""
+
+    def __init__(self, path: str | os.PathLike, *, check: bool = True):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = self._open()
+        if check and not self._healthy():
+            self.db.close()
+            aside = self._move_aside()
+            self.db = self._open()
+            migrations.apply(self.db)
+            self.log_event("outbox-corrupt", f"moved aside to {aside.name}; started a fresh one")
+            log.error("outbox %s was corrupt: moved aside to %s", self.path, aside)
+        else:
+            with _disk_errors():
+                migrations.apply(self.db)
+        self._inode = os.stat(self.path).st_ino
+
+    # --- opening and health ---------------------------------------------------------
+
+    def _open(self) -> sqlite_utils.Database:
+        conn = sqlite3.connect(self.path, timeout=30)
+        db = sqlite_utils.Database(conn)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")  # a rating is on disk before "thank you"
+        except sqlite3.DatabaseError:
+            pass  # a corrupt header: _healthy() will say so
+        return db
+
+    def _healthy(self) -> bool:
+        try:
+            rows = self.db.execute("PRAGMA integrity_check").fetchall()
+        except sqlite3.DatabaseError as e:
+            log.error("outbox integrity check failed: %s", e)
+            return False
+        return rows == [("ok",)]
+
+    def _move_aside(self) -> Path:
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            src = Path(str(self.path) + suffix)
+            if src.exists():
+                src.rename(Path(str(aside) + suffix))
+        return aside
+
+    def was_replaced(self) -> bool:
+        """True if the file at ``path`` is no longer the one this handle has open
+        (the other process moved a corrupt outbox aside): reopen to follow it."""
+        try:
+            return os.stat(self.path).st_ino != self._inode
+        except FileNotFoundError:
+            return True
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Outbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- the kiosk's side -------------------------------------------------------------
+
+    def add(self, rating: contract.Rating, *, sealed: bool = True) -> None:
+        """Store a new rating durably; returns only once it is on disk."""
+        body = contract.encode(rating).decode()
+        with _disk_errors(), self.db.atomic():
+            self.db.execute(
+                "INSERT INTO ratings (id, body, state, sealed, stored_at) VALUES (?, ?, ?, ?, ?)",
+                [rating.id, body, PENDING, int(sealed), time.time()])
+
+    def amend(self, rating_id: str, *, seal: bool = True, **changes) -> bool:
+        """Add what the citizen said after the score (reasons, contact). Returns False
+        if the row was already sealed (the citizen took too long) and nothing changed."""
+        with _disk_errors(), self.db.atomic():
+            row = self.db.execute(
+                "SELECT body FROM ratings WHERE id = ? AND sealed = 0", [rating_id]).fetchone()
+            if row is None:
+                return False
+            rating = msgspec.json.decode(row[0], type=contract.Rating)
+            rating = msgspec.structs.replace(rating, **changes)
+            self.db.execute("UPDATE ratings SET body = ?, sealed = ? WHERE id = ?",
+                            [contract.encode(rating).decode(), int(seal), rating_id])
+        return True
+
+    def seal(self, rating_id: str) -> None:
+        with _disk_errors(), self.db.atomic():
+            self.db.execute("UPDATE ratings SET sealed = 1 WHERE id = ?", [rating_id])
+
+    def get(self, rating_id: str) -> dict | None:
+        rows = list(self.db["ratings"].rows_where("id = ?", [rating_id]))
+        return rows[0] if rows else None
+
+    # --- the uplink's side ------------------------------------------------------------
+
+    def seal_stale(self, grace: float, now: float | None = None) -> int:
+        """Seal rows left open longer than ``grace`` seconds (or stamped in the future,
+        after the wall clock was set back)."""
+        now = time.time() if now is None else now
+        with _disk_errors(), self.db.atomic():
+            cur = self.db.execute(
+                "UPDATE ratings SET sealed = 1 WHERE sealed = 0 AND (stored_at < ? OR stored_at > ?)",
+                [now - grace, now + 60])
+        return cur.rowcount
+
+    def due(self, limit: int, now: float | None = None) -> list[tuple[str, str]]:
+        """Pending sealed rows whose send time has come, oldest first: (id, body)."""
+        now = time.time() if now is None else now
+        return self.db.execute(
+            "SELECT id, body FROM ratings WHERE state = ? AND sealed = 1 AND next_send_at <= ? "
+            "ORDER BY id LIMIT ?", [PENDING, now, limit]).fetchall()
+
+    def mark_sent(self, ids: list[str], retry_after: float) -> None:
+        """Record a send; a row is due again ``retry_after`` seconds later unless acked."""
+        now = time.time()
+        with _disk_errors(), self.db.atomic():
+            self.db.conn.executemany(
+                "UPDATE ratings SET attempts = attempts + 1, next_send_at = ? "
+                "WHERE id = ? AND state = ?",
+                [(now + retry_after, i, PENDING) for i in ids])
+
+    def mark_acked(self, ids: Iterable[str]) -> int:
+        now = time.time()
+        with _disk_errors(), self.db.atomic():
+            cur = self.db.conn.executemany(
+                "UPDATE ratings SET state = ?, acked_at = ? WHERE id = ? AND state = ?",
+                [(ACKED, now, i, PENDING) for i in ids])
+        return cur.rowcount
+
+    def mark_rejected(self, rejections: Iterable[tuple[str, str]]) -> int:
+        now = time.time()
+        with _disk_errors(), self.db.atomic():
+            cur = self.db.conn.executemany(
+                "UPDATE ratings SET state = ?, acked_at = ?, reason = ? WHERE id = ? AND state = ?",
+                [(REJECTED, now, reason, i, PENDING) for i, reason in rejections])
+        return cur.rowcount
+
+    def resend_now(self) -> None:
+        """Make every pending row due at once (after a reconnect)."""
+        with _disk_errors(), self.db.atomic():
+            self.db.execute("UPDATE ratings SET next_send_at = 0 WHERE state = ?", [PENDING])
+
+    def prune(self, older_than_days: float) -> int:
+        """Forget acked rows after a while: the SD card is small and a row may hold a
+        phone number that the server, not the kiosk, keeps under its retention rule."""
+        cutoff = time.time() - older_than_days * 86400
+        with _disk_errors(), self.db.atomic():
+            cur = self.db.execute("DELETE FROM ratings WHERE state = ? AND acked_at < ?",
+                                  [ACKED, cutoff])
+        return cur.rowcount
+
+    # --- reporting ----------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        out = {PENDING: 0, ACKED: 0, REJECTED: 0}
+        for state, n in self.db.execute("SELECT state, count(*) FROM ratings GROUP BY state"):
+            out[state] = n
+        out["unsealed"] = self.db.execute(
+            "SELECT count(*) FROM ratings WHERE sealed = 0 AND state = ?", [PENDING]).fetchone()[0]
+        return out
+
+    def rejected(self, limit: int = 20) -> list[dict]:
+        return list(self.db["ratings"].rows_where(
+            "state = ?", [REJECTED], order_by="acked_at desc", limit=limit,
+            select="id, reason, acked_at"))
+
+    def log_event(self, kind: str, detail: str) -> None:
+        with _disk_errors(), self.db.atomic():
+            self.db["events"].insert({"at": time.time(), "kind": kind, "detail": detail[:500]})
+
+    def last_event(self) -> dict | None:
+        rows = list(self.db["events"].rows_where(order_by="id desc", limit=1))
+        return rows[0] if rows else None
+
+
+class _disk_errors:
+    """Turn SQLite's disk-full and I/O errors into OutboxFull / OutboxError."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+            raise OutboxFull("disk full: the rating was not stored (all earlier ones are safe)") from exc
+        if isinstance(exc, sqlite3.OperationalError) and "disk I/O" in str(exc):
+            raise OutboxError(f"outbox disk error: {exc}") from exc
+        return False

@@ -1,0 +1,113 @@
+"""Turning a press into a stored rating: the one path every score takes.
+
+The screen, the physical buttons and ``hailong kiosk simulate`` all call
+:meth:`Recorder.press`; it builds the record (who served, which transaction, the
+clock facts), flags presses no citizen would make, and commits it to the outbox
+before returning. What the citizen adds after the score goes through
+:meth:`Recorder.amend`.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+from dataclasses import dataclass
+
+from sync.contract import Contact, Rating
+
+from .clock import Clock, uuid7
+from .outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """What the counter's queue system said about the citizen now being served."""
+    id: str | None = None
+    official: str | None = None
+    dossier: str | None = None
+    procedure: str | None = None
+    field: str | None = None
+
+
+class PressGuard:
+    """Flags presses faster than a citizen could mean them, and bursts of presses.
+
+    Flagged ratings are stored all the same (nothing a person pressed is lost); the
+    server leaves them out of the indices. Times are seconds on a monotonic clock.
+    """
+
+    def __init__(self, min_interval: float = 4.0, burst_count: int = 6,
+                 burst_window: float = 60.0):
+        self.min_interval = min_interval
+        self.burst_count = burst_count
+        self.burst_window = burst_window
+        self._recent: collections.deque[float] = collections.deque(maxlen=burst_count)
+
+    @property
+    def last(self) -> float | None:
+        """When the last press was, on the guard's clock."""
+        return self._recent[-1] if self._recent else None
+
+    def check(self, at: float) -> str | None:
+        recent = self._recent
+        reason = None
+        if recent and at - recent[-1] < self.min_interval:
+            reason = "too-fast"
+        elif len(recent) == self.burst_count - 1 and at - recent[0] < self.burst_window:
+            reason = "burst"
+        recent.append(at)
+        return reason
+
+
+class Recorder:
+    def __init__(self, outbox: Outbox, *, kiosk: str, commune: str, counter: str,
+                 scale: int = 4, clock: Clock | None = None, guard: PressGuard | None = None):
+        self.outbox = outbox
+        self.kiosk, self.commune, self.counter, self.scale = kiosk, commune, counter, scale
+        self.clock = clock or Clock()
+        self.guard = guard or PressGuard()
+        self.official: str | None = None           # on duty at this counter (roster/sign-in)
+        self.transaction: Transaction | None = None  # set by a session message
+
+    @classmethod
+    def from_config(cls, config, outbox: Outbox, **kw) -> Recorder:
+        return cls(outbox, kiosk=config.kiosk.id, commune=config.kiosk.commune,
+                   counter=config.kiosk.counter, scale=config.kiosk.scale,
+                   clock=Clock(config.clock.assume), **kw)
+
+    def press(self, score: int, *, sealed: bool = True, at: float | None = None,
+              lang: str = "vi") -> Rating:
+        """Store a citizen's score durably and return the record.
+
+        ``at`` is the press time on the monotonic clock (defaults to now); leave
+        ``sealed`` False when the citizen will be asked for reasons next.
+        """
+        if not 1 <= score <= self.scale:
+            raise ValueError(f"score {score} outside 1..{self.scale}")
+        reading = self.clock.read()
+        suspect = self.guard.check(reading.mono if at is None else at)
+        tx = self.transaction or Transaction()
+        rating = Rating(
+            id=uuid7(reading.wall), v=1, kiosk=self.kiosk, commune=self.commune,
+            counter=self.counter, score=score, scale=self.scale,
+            created_at=reading.wall, clock_synced=reading.synced,
+            boot_id=reading.boot_id, mono=reading.mono,
+            official=tx.official or self.official, dossier=tx.dossier,
+            procedure=tx.procedure, field=tx.field, transaction=tx.id,
+            suspect=suspect, lang=lang)
+        self.outbox.add(rating, sealed=sealed)
+        self.transaction = None  # one transaction, one rating
+        if suspect:
+            log.warning("rating %s flagged %s", rating.id, suspect)
+        return rating
+
+    def amend(self, rating_id: str, *, reasons: list[str] | None = None,
+              contact: Contact | None = None, seal: bool = True) -> bool:
+        changes: dict = {}
+        if reasons is not None:
+            changes["reasons"] = list(reasons)
+        if contact is not None:
+            changes["contact"] = contact
+        return self.outbox.amend(rating_id, seal=seal, **changes)

@@ -1,0 +1,55 @@
+"""``hailong server``: the commune server and its admin tools."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+
+from hailong.cliutil import config_option, echo_json, user_errors
+
+from .config import load_server_config
+
+
+@click.group()
+def server() -> None:
+    """The commune server: ingest, store, dashboard, fleet."""
+
+
+@server.command()
+@config_option
+@user_errors
+def run(config_path: str) -> None:
+    """Receive ratings over MQTT, store each once, ack; serve the dashboard."""
+    from .service import serve
+
+    config = load_server_config(config_path)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    serve(config, stop)
+
+
+@server.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="one JSON object, for scripts")
+@user_errors
+def stats(config_path: str, as_json: bool) -> None:
+    """Counts of stored ratings, by kiosk and score, and of rejected input."""
+    from .store import Store, stats as store_stats
+
+    config = load_server_config(config_path)
+    with Store(config.store.path) as store:
+        figures = store_stats(store.db)
+    if as_json:
+        echo_json(figures)
+        return
+    click.echo(f"ratings {figures['ratings']} (distinct ids {figures['distinct_ids']}), "
+               f"suspect {figures['suspect']}, unsynchronised clock {figures['unsynced_clock']}")
+    for kiosk_id, n in figures["by_kiosk"].items():
+        click.echo(f"  kiosk {kiosk_id}: {n}")
+    click.echo("  by score: " + ", ".join(f"{s}: {n}" for s, n in figures["by_score"].items()))
+    if figures["rejected"]:
+        click.echo(f"rejected input {figures['rejected']}: " + ", ".join(
+            f"{r} {n}" for r, n in figures["rejected_by_reason"].items()))

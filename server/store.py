@@ -1,0 +1,173 @@
+"""The commune server's store: every rating exactly once, keyed by its id.
+
+One SQLite file (WAL). Ingest writes from one thread; the web and the CLI read
+through their own connections. Schema changes are migrations recorded in the file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from sync import contract
+
+from . import clock
+
+log = logging.getLogger(__name__)
+
+migrations = Migrations("hailong-server")
+
+
+@migrations()
+def m001_ratings(db: sqlite_utils.Database) -> None:
+    db["ratings"].create({
+        "id": str, "kiosk": str, "commune": str, "counter": str, "official": str,
+        "score": int, "scale": int, "reasons": str, "dossier": str, "procedure": str,
+        "field": str, "transaction_id": str, "suspect": str, "lang": str,
+        "created_at": float, "clock_synced": int, "boot_id": str, "mono": float,
+        "occurred_at": float, "time_source": str, "received_at": float, "fingerprint": str,
+    }, pk="id", not_null={"kiosk", "score", "scale", "occurred_at", "fingerprint"})
+    db["ratings"].create_index(["occurred_at"])
+    db["ratings"].create_index(["official", "occurred_at"])
+    db["ratings"].create_index(["kiosk", "boot_id"])
+    db["contacts"].create({
+        "rating_id": str, "phone": str, "consent_text": str, "stored_at": float,
+    }, pk="rating_id", foreign_keys=[("rating_id", "ratings", "id")])
+    db["rejections"].create({
+        "id": int, "at": float, "kiosk": str, "rating_id": str, "reason": str, "detail": str,
+    }, pk="id")
+    db["rejections"].create_index(["reason"])
+    db["kiosks"].create({
+        "id": str, "commune": str, "online": int, "last_seen": float, "status": str,
+        "clock_skew": float,
+    }, pk="id")
+    db["boot_anchors"].create({
+        "kiosk": str, "boot_id": str, "synced_offset": float, "bound_offset": float,
+    }, pk=("kiosk", "boot_id"))
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """Open the store (creating or upgrading it); WAL and FULL sync on every connection."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    db = sqlite_utils.Database(conn)
+    migrations.apply(db)
+    return db
+
+
+@dataclass
+class BatchResult:
+    stored: list[str] = field(default_factory=list)
+    rejected: list[contract.Rejection] = field(default_factory=list)
+    new: list[contract.Rating] = field(default_factory=list)  # stored for the first time
+
+
+class Store:
+    """Writes ratings and kiosk status; call inside ``with store.db.atomic()`` to
+    group several messages in one transaction (``ingest`` does)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.db = connect(path)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def add_ratings(self, commune: str, kiosk: str, raws: Iterable[bytes],
+                    received_at: float) -> BatchResult:
+        result = BatchResult()
+        conn = self.db.conn
+        for raw in raws:
+            try:
+                rating = contract.decode_rating(raw, commune, kiosk)
+            except contract.ContractError as e:
+                rid = contract.record_id_of(raw)
+                self.reject(kiosk, e.reason, e.detail, rid)
+                if rid:
+                    result.rejected.append(contract.Rejection(rid, e.reason))
+                continue
+            fp = contract.fingerprint(rating)
+            row = conn.execute("SELECT fingerprint FROM ratings WHERE id = ?",
+                               [rating.id]).fetchone()
+            if row is not None:
+                if row[0] == fp:
+                    result.stored.append(rating.id)  # a re-send: already stored once
+                else:
+                    self.reject(kiosk, "conflict", "same id, different content", rating.id)
+                    log.error("rating %s from %s: same id, different content", rating.id, kiosk)
+                    result.rejected.append(contract.Rejection(rating.id, "conflict"))
+                continue
+            occurred_at, source = clock.place(conn, rating, received_at)
+            conn.execute(
+                "INSERT INTO ratings (id, kiosk, commune, counter, official, score, scale, "
+                "reasons, dossier, procedure, field, transaction_id, suspect, lang, created_at, "
+                "clock_synced, boot_id, mono, occurred_at, time_source, received_at, fingerprint)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [rating.id, rating.kiosk, rating.commune, rating.counter, rating.official,
+                 rating.score, rating.scale, json.dumps(rating.reasons), rating.dossier,
+                 rating.procedure, rating.field, rating.transaction, rating.suspect, rating.lang,
+                 rating.created_at, int(rating.clock_synced), rating.boot_id, rating.mono,
+                 occurred_at, source, received_at, fp])
+            if rating.contact:
+                conn.execute("INSERT INTO contacts (rating_id, phone, consent_text, stored_at) "
+                             "VALUES (?,?,?,?)", [rating.id, rating.contact.phone,
+                                                  rating.contact.consent_text, received_at])
+            result.stored.append(rating.id)
+            result.new.append(rating)
+        return result
+
+    def reject(self, kiosk: str | None, reason: str, detail: str = "",
+               rating_id: str | None = None) -> None:
+        self.db.conn.execute(
+            "INSERT INTO rejections (at, kiosk, rating_id, reason, detail) VALUES (?,?,?,?,?)",
+            [time.time(), kiosk, rating_id, reason, detail[:300]])
+
+    def record_status(self, commune: str, kiosk: str, status: contract.Status,
+                      received_at: float) -> None:
+        skew = None
+        if status.online and status.at:
+            skew = round(status.at - received_at, 3)
+        clock.anchor_from_status(self.db.conn, kiosk, status, received_at)
+        self.db.conn.execute(
+            "INSERT INTO kiosks (id, commune, online, last_seen, status, clock_skew) "
+            "VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET commune=excluded.commune, "
+            "online=excluded.online, last_seen=excluded.last_seen, status=excluded.status, "
+            "clock_skew=coalesce(excluded.clock_skew, kiosks.clock_skew)",
+            [kiosk, commune, int(status.online), received_at,
+             contract.encode(status).decode(), skew])
+
+
+def stats(db: sqlite_utils.Database) -> dict:
+    """The figures ``hailong server stats --json`` prints (an outside check reads them)."""
+    q = db.execute
+    return {
+        "ratings": q("SELECT count(*) FROM ratings").fetchone()[0],
+        "distinct_ids": q("SELECT count(DISTINCT id) FROM ratings").fetchone()[0],
+        "by_kiosk": dict(q("SELECT kiosk, count(*) FROM ratings GROUP BY kiosk ORDER BY kiosk")),
+        "by_score": {str(s): n for s, n in q(
+            "SELECT score, count(*) FROM ratings GROUP BY score ORDER BY score")},
+        "suspect": q("SELECT count(*) FROM ratings WHERE suspect IS NOT NULL").fetchone()[0],
+        "unsynced_clock": q("SELECT count(*) FROM ratings WHERE clock_synced = 0").fetchone()[0],
+        "rejected": q("SELECT count(*) FROM rejections").fetchone()[0],
+        "rejected_by_reason": dict(q(
+            "SELECT reason, count(*) FROM rejections GROUP BY reason ORDER BY reason")),
+        "kiosks": {row[0]: {"online": bool(row[1]), "last_seen": row[2]} for row in q(
+            "SELECT id, online, last_seen FROM kiosks ORDER BY id")},
+    }

@@ -1,0 +1,30 @@
+"""``hailong sync``: the kiosk's uplink daemon."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+
+from hailong.cliutil import config_option, user_errors
+from kiosk.config import load_kiosk_config
+
+
+@click.group()
+def sync() -> None:
+    """The uplink: sends the kiosk's stored ratings to the commune server."""
+
+
+@sync.command("run")
+@config_option
+@user_errors
+def run(config_path: str) -> None:
+    """Send pending ratings over MQTT until stopped; mark only what the server acks."""
+    from .uplink import Uplink
+
+    config = load_kiosk_config(config_path)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    Uplink(config).run(stop)

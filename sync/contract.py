@@ -1,0 +1,213 @@
+"""The MQTT contract shared by kiosk and server: topics and versioned payloads.
+
+Both ends validate with the same code, so a record the kiosk would refuse to send is
+exactly a record the server refuses to store. Validation is strict (unknown fields,
+wrong types, out-of-range values and oversize payloads are all rejected) because a
+rating counts in an official's record and in reports to the province.
+
+msgspec does the checking: declarative, strict about types (``True`` is not a score)
+and fast enough that validation is never the bottleneck of ingest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Annotated, Literal
+
+import msgspec
+
+from hailong.errors import HailongError
+
+SCHEMA_VERSION = 1
+PREFIX = "hailong/v1"
+MAX_BATCH_BYTES = 512 * 1024
+MAX_BATCH_RECORDS = 1000
+ID_PART = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")  # commune / kiosk ids: topic-safe
+
+
+class ContractError(HailongError, ValueError):
+    """A payload or topic does not follow the contract; ``reason`` is a short code."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+# --- topics -----------------------------------------------------------------------
+
+KINDS = ("ratings", "acks", "status", "config", "session")
+
+
+def topic(commune: str, kiosk: str, kind: str) -> str:
+    assert kind in KINDS, kind
+    return f"{PREFIX}/{commune}/{kiosk}/{kind}"
+
+
+def subscription(commune: str, kind: str) -> str:
+    """The server's wildcard for one kind of message from every kiosk of a commune."""
+    return f"{PREFIX}/{commune}/+/{kind}"
+
+
+def parse_topic(name: str) -> tuple[str, str, str]:
+    """``hailong/v1/{c}/{k}/{kind}`` -> (commune, kiosk, kind)."""
+    parts = name.split("/")
+    if len(parts) != 5 or "/".join(parts[:2]) != PREFIX or parts[4] not in KINDS:
+        raise ContractError("bad-topic", name[:200])
+    return parts[2], parts[3], parts[4]
+
+
+def valid_id(value: str) -> bool:
+    return bool(ID_PART.match(value))
+
+
+# --- payloads ----------------------------------------------------------------------
+
+Id = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+Uuid = Annotated[str, msgspec.Meta(
+    pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_-]{1,40}$")]
+Text = Annotated[str, msgspec.Meta(max_length=200)]
+Timestamp = Annotated[float, msgspec.Meta(ge=946684800.0, le=4102444800.0)]  # 2000..2100
+Phone = Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9]{8,15}$")]
+
+
+class Contact(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A call-back number the citizen chose to leave, with the consent they gave."""
+    phone: Phone
+    consent: Literal[True]          # no consent, no number (Decree 13/2023)
+    consent_text: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class Rating(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """One citizen's rating of one official, as the kiosk recorded it."""
+    id: Uuid                        # UUIDv7, made by the kiosk: time-ordered, unique
+    v: Literal[1]
+    kiosk: Id
+    commune: Id
+    counter: Id
+    score: Annotated[int, msgspec.Meta(ge=1, le=5)]     # 1 = worst, scale = best
+    scale: Annotated[int, msgspec.Meta(ge=3, le=5)]
+    created_at: Timestamp           # the kiosk's wall clock, Unix seconds
+    clock_synced: bool              # was that clock NTP-synchronised?
+    boot_id: Uuid                   # with mono, places the rating when the clock was wrong
+    mono: Annotated[float, msgspec.Meta(ge=0)]  # seconds since that boot (CLOCK_BOOTTIME)
+    official: Id | None = None
+    reasons: Annotated[list[Code], msgspec.Meta(max_length=12)] = []
+    dossier: Text | None = None     # mã hồ sơ
+    procedure: Text | None = None   # thủ tục hành chính
+    field: Text | None = None       # lĩnh vực
+    transaction: Text | None = None  # the session message this rating answers
+    contact: Contact | None = None
+    suspect: Code | None = None     # why the kiosk thinks it was not a citizen's press
+    lang: Code = "vi"
+
+
+class Batch(msgspec.Struct, forbid_unknown_fields=True):
+    v: Literal[1]
+    ratings: list[msgspec.Raw]      # validated one by one: one bad record spoils no other
+
+
+class Rejection(msgspec.Struct, frozen=True):
+    id: str
+    reason: str
+
+
+class Ack(msgspec.Struct, forbid_unknown_fields=True):
+    v: Literal[1]
+    stored: list[str]
+    rejected: list[Rejection]
+    server_time: float              # lets the kiosk estimate its clock skew
+
+
+class Status(msgspec.Struct, forbid_unknown_fields=True):
+    """The kiosk's retained health message; the last will sets ``online`` false."""
+    v: Literal[1]
+    online: bool
+    kiosk: Id
+    version: str = ""
+    at: float = 0.0                 # kiosk wall clock when sent
+    clock_synced: bool = False
+    boot_id: str = ""
+    mono: float = 0.0               # seconds since boot when sent: anchors the boot in time
+    backlog: int = 0
+    rejected: int = 0
+    disk_free_mb: float | None = None
+    last_error: str | None = None
+    last_ack_server_time: float | None = None
+    last_ack_at: float | None = None
+
+
+_encoder = msgspec.json.Encoder()
+_batch_decoder = msgspec.json.Decoder(Batch)
+_ack_decoder = msgspec.json.Decoder(Ack)
+_rating_decoder = msgspec.json.Decoder(Rating)
+_status_decoder = msgspec.json.Decoder(Status)
+
+
+def encode(obj) -> bytes:
+    return _encoder.encode(obj)
+
+
+def encode_batch(raw_ratings: list[bytes]) -> bytes:
+    """Build a batch from records already stored as JSON (no re-encoding)."""
+    return b'{"v":1,"ratings":[' + b",".join(raw_ratings) + b"]}"
+
+
+def decode_batch(payload: bytes) -> list[bytes]:
+    """Return the raw records of a batch, or raise ContractError for the whole message."""
+    if len(payload) > MAX_BATCH_BYTES:
+        raise ContractError("oversize", f"{len(payload)} bytes")
+    try:
+        batch = _batch_decoder.decode(payload)
+    except msgspec.DecodeError as e:
+        raise ContractError("bad-batch", str(e)[:200]) from None
+    if len(batch.ratings) > MAX_BATCH_RECORDS:
+        raise ContractError("oversize", f"{len(batch.ratings)} records")
+    return [bytes(r) for r in batch.ratings]
+
+
+def decode_rating(raw: bytes, commune: str, kiosk: str) -> Rating:
+    """Validate one record against the contract and the topic it came on."""
+    try:
+        rating = _rating_decoder.decode(raw)
+    except msgspec.ValidationError as e:
+        raise ContractError("invalid", str(e)[:200]) from None
+    except msgspec.DecodeError as e:
+        raise ContractError("bad-json", str(e)[:200]) from None
+    if rating.kiosk != kiosk or rating.commune != commune:
+        raise ContractError("wrong-kiosk", f"record says {rating.commune}/{rating.kiosk}")
+    if rating.score > rating.scale:
+        raise ContractError("invalid", f"score {rating.score} above scale {rating.scale}")
+    return rating
+
+
+def record_id_of(raw: bytes) -> str | None:
+    """Best effort: the id of a record that failed validation, to reject it by id."""
+    try:
+        value = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    rid = value.get("id") if isinstance(value, dict) else None
+    return rid if isinstance(rid, str) and len(rid) <= 64 else None
+
+
+def fingerprint(rating: Rating) -> str:
+    """Content hash of a validated record (defaults filled, fields in contract order),
+    so the same id arriving with other content can be told from a plain re-send."""
+    return hashlib.sha256(_encoder.encode(rating)).hexdigest()[:32]
+
+
+def decode_ack(payload: bytes) -> Ack:
+    try:
+        return _ack_decoder.decode(payload)
+    except msgspec.DecodeError as e:
+        raise ContractError("bad-ack", str(e)[:200]) from None
+
+
+def decode_status(payload: bytes) -> Status:
+    try:
+        return _status_decoder.decode(payload)
+    except msgspec.DecodeError as e:
+        raise ContractError("bad-status", str(e)[:200]) from None

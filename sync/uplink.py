@@ -1,0 +1,216 @@
+"""The kiosk's uplink daemon: outbox -> MQTT, marking only what the server acks.
+
+It sends pending, sealed ratings in batches, keeps up to ``window`` batches in
+flight, and marks a rating acked or rejected only when the server's ack names it.
+Anything unacked is due again after ``ack_timeout`` (doubling per try, capped at
+``backoff_max``) and at once after every reconnect. The outbox is the only queue
+that counts: paho's in-memory queue and the broker's session are a bonus, because
+mosquitto drops QoS 1 messages past ``max_queued_messages`` and keeps nothing
+across a restart unless persistence is on.
+
+One thread (``run``) owns the outbox connection; paho's network thread only hands
+acks and connection changes over through a queue and an event.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import shutil
+import threading
+import time
+
+import hailong
+from kiosk.clock import Clock
+from kiosk.outbox import Outbox, OutboxError
+
+from . import contract
+from .mqtt import connect_error, make_client
+
+log = logging.getLogger(__name__)
+
+
+class Uplink:
+    poll = 0.25  # seconds between looks at the outbox when nothing wakes us
+
+    def __init__(self, config):
+        self.config = config
+        k = config.kiosk
+        self.kiosk, self.commune = k.id, k.commune
+        self.clock = Clock(config.clock.assume)
+        self.outbox = Outbox(config.store.path)
+        self._acks: queue.Queue = queue.Queue()
+        self._wake = threading.Event()
+        self._connected = threading.Event()
+        self._reconnected = False
+        self._inflight: dict[int, tuple[set[str], float]] = {}
+        self._batch_no = 0
+        self._next_status = 0.0
+        self._next_housekeeping = 0.0
+        self.last_error: str | None = None
+        self.last_ack: contract.Ack | None = None
+        self.last_ack_at: float | None = None
+        self.sent_batches = 0
+        self.client = make_client(
+            config.broker, f"hailong-kiosk-{self.commune}-{self.kiosk}",
+            will=(self._topic("status"), contract.encode(self._status(online=False))))
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+
+    def _topic(self, kind: str) -> str:
+        return contract.topic(self.commune, self.kiosk, kind)
+
+    # --- paho's thread: hand over, never touch the outbox ------------------------------
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            self.last_error = connect_error(reason_code)
+            log.error("%s", self.last_error)
+            return
+        client.subscribe(self._topic("acks"), qos=1)
+        self.last_error = None
+        self._reconnected = True
+        self._connected.set()
+        self._wake.set()
+        log.info("connected to broker %s:%s", self.config.broker.host, self.config.broker.port)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        self._connected.clear()
+        if reason_code.is_failure:
+            self.last_error = connect_error(reason_code)
+            log.warning("disconnected from broker: %s", reason_code)
+
+    def _on_message(self, client, userdata, message):
+        try:
+            self._acks.put(contract.decode_ack(message.payload))
+        except contract.ContractError as e:
+            log.warning("ignored a bad ack: %s", e)
+        self._wake.set()
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event | None = None) -> None:
+        """Run until ``stop`` is set (or for ever)."""
+        stop = stop or threading.Event()
+        broker = self.config.broker
+        self.client.connect_async(broker.host, broker.port, keepalive=broker.keepalive)
+        self.client.loop_start()
+        try:
+            while not stop.is_set():
+                try:
+                    self.step()
+                except OutboxError as e:
+                    self.last_error = str(e)
+                    log.error("%s", e)
+                    stop.wait(5)
+                self._wake.wait(self.poll)
+                self._wake.clear()
+        finally:
+            self.close()
+
+    def step(self) -> None:
+        """One pass: take acks, re-send what timed out, send what is due, report."""
+        if self.outbox.was_replaced():
+            log.warning("outbox file was replaced; reopening")
+            self.outbox.close()
+            self.outbox = Outbox(self.config.store.path)
+        self._apply_acks()
+        now = time.monotonic()
+        if self._reconnected:
+            self._reconnected = False
+            self.outbox.resend_now()
+            self._inflight.clear()
+            self._next_status = 0.0
+        for no, (ids, deadline) in list(self._inflight.items()):
+            if now >= deadline:
+                del self._inflight[no]  # its rows are due again in the outbox
+        if now >= self._next_housekeeping:
+            self._next_housekeeping = now + 5
+            self.outbox.seal_stale(self.config.sync.seal_after)
+            self.outbox.prune(self.config.sync.keep_acked_days)
+        if self._connected.is_set():
+            self._send_due()
+            if now >= self._next_status:
+                self._next_status = now + self.config.sync.status_interval
+                self._publish_status()
+
+    def _send_due(self) -> None:
+        sync = self.config.sync
+        while len(self._inflight) < sync.window and self._connected.is_set():
+            rows = self.outbox.due(sync.batch_size)
+            if not rows:
+                return
+            ids = [r[0] for r in rows]
+            attempts = self.outbox.db.execute(
+                f"SELECT max(attempts) FROM ratings WHERE id IN ({','.join('?' * len(ids))})",
+                ids).fetchone()[0] or 0
+            retry_after = min(sync.ack_timeout * 2 ** min(attempts, 16), sync.backoff_max)
+            payload = contract.encode_batch([r[1].encode() for r in rows])
+            info = self.client.publish(self._topic("ratings"), payload, qos=1)
+            if info.rc != 0:
+                log.warning("publish failed (rc=%s); will retry", info.rc)
+                return
+            self.outbox.mark_sent(ids, retry_after)
+            self._batch_no += 1
+            self._inflight[self._batch_no] = (set(ids), time.monotonic() + retry_after)
+            self.sent_batches += 1
+
+    def _apply_acks(self) -> None:
+        while True:
+            try:
+                ack = self._acks.get_nowait()
+            except queue.Empty:
+                return
+            self.outbox.mark_acked(ack.stored)
+            if ack.rejected:
+                self.outbox.mark_rejected([(r.id, r.reason) for r in ack.rejected])
+                log.error("server rejected %d rating(s), e.g. %s: %s", len(ack.rejected),
+                          ack.rejected[0].id, ack.rejected[0].reason)
+            done = set(ack.stored) | {r.id for r in ack.rejected}
+            for no, (ids, _) in list(self._inflight.items()):
+                ids -= done
+                if not ids:
+                    del self._inflight[no]
+            self.last_ack, self.last_ack_at = ack, time.time()
+
+    # --- status -----------------------------------------------------------------------
+
+    def _status(self, *, online: bool) -> contract.Status:
+        reading = self.clock.read()
+        status = contract.Status(v=1, online=online, kiosk=self.kiosk,
+                                 version=hailong.__version__, at=reading.wall,
+                                 clock_synced=reading.synced, boot_id=reading.boot_id,
+                                 mono=reading.mono)
+        if not online:
+            return status
+        counts = self.outbox.counts()
+        event = self.outbox.last_event()
+        disk = shutil.disk_usage(self.outbox.path.parent)
+        status.backlog = counts["pending"]
+        status.rejected = counts["rejected"]
+        status.disk_free_mb = round(disk.free / 2**20, 1)
+        status.last_error = self.last_error or (
+            f"{event['kind']}: {event['detail']}" if event else None)
+        if self.last_ack:
+            status.last_ack_server_time = self.last_ack.server_time
+            status.last_ack_at = self.last_ack_at
+        return status
+
+    def _publish_status(self) -> None:
+        self.client.publish(self._topic("status"),
+                            contract.encode(self._status(online=True)), qos=1, retain=True)
+
+    def close(self) -> None:
+        """Say goodbye (a clean stop is not a failure: no last will), then disconnect."""
+        if self._connected.is_set():
+            info = self.client.publish(self._topic("status"),
+                                       contract.encode(self._status(online=False)),
+                                       qos=1, retain=True)
+            try:
+                info.wait_for_publish(timeout=2)
+            except (RuntimeError, ValueError):
+                pass
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.outbox.close()
