@@ -38,7 +38,7 @@ def kiosk_toml(*, kiosk: str, commune: str, store: str, port: int, counter: str 
             f'[store]\npath = "{store}"\n\n'
             f'[broker]\nhost = "127.0.0.1"\nport = {port}\n'
             f'username = "{username}"\npassword = "{password}"\n\n'
-            f'[sync]\nack_timeout = 5.0\n\n[clock]\nassume = "{clock}"\n{extra}')
+            f'[clock]\nassume = "{clock}"\n{extra}')
 
 
 def hailong_process(*args: str, log: Path) -> subprocess.Popen:

@@ -46,6 +46,17 @@ def m001_ratings(db: sqlite_utils.Database) -> None:
     db["events"].create({"id": int, "at": float, "kind": str, "detail": str}, pk="id")
 
 
+@migrations()
+def m002_inbox(db: sqlite_utils.Database) -> None:
+    # What the server sends down, kept here because the UI never touches the network:
+    # the uplink stores it, the UI reads it. Only validated config is stored, so the
+    # newest row is always the last good one.
+    db["remote_config"].create({"revision": int, "body": str, "received_at": float},
+                               pk="revision")
+    db["sessions"].create({"id": int, "body": str, "received_at": float, "used": int},
+                          pk="id", defaults={"used": 0})
+
+
 class OutboxError(HailongError, RuntimeError):
     """The outbox cannot be used."""
 
@@ -208,6 +219,41 @@ class Outbox:
             cur = self.db.execute("DELETE FROM ratings WHERE state = ? AND acked_at < ?",
                                   [ACKED, cutoff])
         return cur.rowcount
+
+    # --- what the server sends down (written by the uplink, read by the UI) -----------
+
+    def save_config(self, config: contract.KioskConfig) -> bool:
+        """Keep a validated config if it is newer than the one held; True if kept."""
+        with _disk_errors(), self.db.atomic():
+            current = self.db.execute("SELECT max(revision) FROM remote_config").fetchone()[0]
+            if current is not None and config.revision <= current:
+                return False
+            self.db.execute("INSERT INTO remote_config (revision, body, received_at) "
+                            "VALUES (?, ?, ?)", [config.revision,
+                                                 contract.encode(config).decode(), time.time()])
+            self.db.execute("DELETE FROM remote_config WHERE revision < ?",
+                            [config.revision - 5])  # a short history, for rollback by hand
+        return True
+
+    def config(self) -> contract.KioskConfig | None:
+        """The newest good config from the server, or None if none has arrived yet."""
+        row = self.db.execute(
+            "SELECT body FROM remote_config ORDER BY revision DESC LIMIT 1").fetchone()
+        return msgspec.json.decode(row[0], type=contract.KioskConfig) if row else None
+
+    def add_session(self, session: contract.Session) -> None:
+        with _disk_errors(), self.db.atomic():
+            self.db.execute("INSERT INTO sessions (body, received_at) VALUES (?, ?)",
+                            [contract.encode(session).decode(), time.time()])
+
+    def take_session(self, max_age: float = 900.0) -> contract.Session | None:
+        """The newest unused transaction (older ones are dropped as stale), marked used."""
+        with _disk_errors(), self.db.atomic():
+            row = self.db.execute(
+                "SELECT id, body FROM sessions WHERE used = 0 AND received_at > ? "
+                "ORDER BY id DESC LIMIT 1", [time.time() - max_age]).fetchone()
+            self.db.execute("UPDATE sessions SET used = 1 WHERE used = 0")
+        return msgspec.json.decode(row[1], type=contract.Session) if row else None
 
     # --- reporting ----------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ through their own connections. Schema changes are migrations recorded in the fil
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sqlite3
@@ -63,7 +64,14 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     conn.execute("PRAGMA foreign_keys=ON")
     db = sqlite_utils.Database(conn)
     migrations.apply(db)
+    for module in SCHEMA_MODULES:
+        importlib.import_module(module).migrations.apply(db)
     return db
+
+
+# Modules that keep their own tables in this store, each with a ``migrations`` set of
+# its own name, applied in this order after the core tables above.
+SCHEMA_MODULES: tuple[str, ...] = ()
 
 
 @dataclass

@@ -139,6 +139,44 @@ class Status(msgspec.Struct, forbid_unknown_fields=True):
     last_ack_at: float | None = None
 
 
+class Session(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A transaction starts at the counter (from the queue system or the official):
+    the next rating at this kiosk is for it."""
+    v: Literal[1]
+    transaction: Text
+    official: Id | None = None
+    dossier: Text | None = None
+    procedure: Text | None = None
+    field: Text | None = None
+    at: float | None = None          # server / queue-system time the session was opened
+
+
+class Official(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    id: Id
+    name: Text
+    title: Text | None = None        # e.g. "Công chức Tư pháp - Hộ tịch"
+    photo: Annotated[str, msgspec.Meta(max_length=500)] | None = None  # http(s) URL
+
+
+class ReasonLabel(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    code: Code
+    vi: Text
+    en: Text = ""
+
+
+class KioskConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The server's retained config for one kiosk; a higher ``revision`` wins."""
+    v: Literal[1]
+    revision: Annotated[int, msgspec.Meta(ge=1)]
+    counter_name: Text = ""
+    officials: Annotated[list[Official], msgspec.Meta(max_length=200)] = []
+    on_duty: Id | None = None
+    scale: Annotated[int, msgspec.Meta(ge=3, le=5)] = 4
+    mode: Literal["always", "transaction"] = "always"
+    low_reasons: Annotated[list[ReasonLabel], msgspec.Meta(max_length=12)] | None = None
+    high_reasons: Annotated[list[ReasonLabel], msgspec.Meta(max_length=12)] | None = None
+
+
 _encoder = msgspec.json.Encoder()
 _batch_decoder = msgspec.json.Decoder(Batch)
 _ack_decoder = msgspec.json.Decoder(Ack)
@@ -197,6 +235,21 @@ def fingerprint(rating: Rating) -> str:
     """Content hash of a validated record (defaults filled, fields in contract order),
     so the same id arriving with other content can be told from a plain re-send."""
     return hashlib.sha256(_encoder.encode(rating)).hexdigest()[:32]
+
+
+def _decoder(kind):
+    decoder = msgspec.json.Decoder(kind)
+
+    def decode(payload: bytes):
+        try:
+            return decoder.decode(payload)
+        except msgspec.DecodeError as e:
+            raise ContractError(f"bad-{kind.__name__.lower()}", str(e)[:200]) from None
+    return decode
+
+
+decode_session = _decoder(Session)
+decode_config = _decoder(KioskConfig)
 
 
 def decode_ack(payload: bytes) -> Ack:

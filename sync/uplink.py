@@ -21,6 +21,7 @@ import threading
 import time
 
 import hailong
+from hailong.systemd import notify
 from kiosk.clock import Clock
 from kiosk.outbox import Outbox, OutboxError
 
@@ -39,7 +40,7 @@ class Uplink:
         self.kiosk, self.commune = k.id, k.commune
         self.clock = Clock(config.clock.assume)
         self.outbox = Outbox(config.store.path)
-        self._acks: queue.Queue = queue.Queue()
+        self._inbox: queue.Queue = queue.Queue()  # (kind, decoded message) from paho
         self._wake = threading.Event()
         self._connected = threading.Event()
         self._reconnected = False
@@ -68,7 +69,7 @@ class Uplink:
             self.last_error = connect_error(reason_code)
             log.error("%s", self.last_error)
             return
-        client.subscribe(self._topic("acks"), qos=1)
+        client.subscribe([(self._topic(kind), 1) for kind in ("acks", "config", "session")])
         self.last_error = None
         self._reconnected = True
         self._connected.set()
@@ -82,10 +83,15 @@ class Uplink:
             log.warning("disconnected from broker: %s", reason_code)
 
     def _on_message(self, client, userdata, message):
+        kind = message.topic.rsplit("/", 1)[-1]
+        decode = {"acks": contract.decode_ack, "config": contract.decode_config,
+                  "session": contract.decode_session}.get(kind)
+        if decode is None:
+            return
         try:
-            self._acks.put(contract.decode_ack(message.payload))
+            self._inbox.put((kind, decode(message.payload)))
         except contract.ContractError as e:
-            log.warning("ignored a bad ack: %s", e)
+            self._inbox.put(("refused", f"{kind} refused: {e}"))
         self._wake.set()
 
     # --- the loop ------------------------------------------------------------------------
@@ -96,8 +102,10 @@ class Uplink:
         broker = self.config.broker
         self.client.connect_async(broker.host, broker.port, keepalive=broker.keepalive)
         self.client.loop_start()
+        notify("READY=1")
         try:
             while not stop.is_set():
+                notify("WATCHDOG=1")
                 try:
                     self.step()
                 except OutboxError as e:
@@ -115,7 +123,7 @@ class Uplink:
             log.warning("outbox file was replaced; reopening")
             self.outbox.close()
             self.outbox = Outbox(self.config.store.path)
-        self._apply_acks()
+        self._take_inbox()
         now = time.monotonic()
         if self._reconnected:
             self._reconnected = False
@@ -156,23 +164,35 @@ class Uplink:
             self._inflight[self._batch_no] = (set(ids), time.monotonic() + retry_after)
             self.sent_batches += 1
 
-    def _apply_acks(self) -> None:
+    def _take_inbox(self) -> None:
         while True:
             try:
-                ack = self._acks.get_nowait()
+                kind, message = self._inbox.get_nowait()
             except queue.Empty:
                 return
-            self.outbox.mark_acked(ack.stored)
-            if ack.rejected:
-                self.outbox.mark_rejected([(r.id, r.reason) for r in ack.rejected])
-                log.error("server rejected %d rating(s), e.g. %s: %s", len(ack.rejected),
-                          ack.rejected[0].id, ack.rejected[0].reason)
-            done = set(ack.stored) | {r.id for r in ack.rejected}
-            for no, (ids, _) in list(self._inflight.items()):
-                ids -= done
-                if not ids:
-                    del self._inflight[no]
-            self.last_ack, self.last_ack_at = ack, time.time()
+            if kind == "acks":
+                self._apply_ack(message)
+            elif kind == "config":
+                if self.outbox.save_config(message):
+                    log.info("new config from the server: revision %d", message.revision)
+            elif kind == "session":
+                self.outbox.add_session(message)
+            else:  # a message that failed validation: keep the last good state, say why
+                log.error("%s", message)
+                self.outbox.log_event("message-refused", message)
+
+    def _apply_ack(self, ack: contract.Ack) -> None:
+        self.outbox.mark_acked(ack.stored)
+        if ack.rejected:
+            self.outbox.mark_rejected([(r.id, r.reason) for r in ack.rejected])
+            log.error("server rejected %d rating(s), e.g. %s: %s", len(ack.rejected),
+                      ack.rejected[0].id, ack.rejected[0].reason)
+        done = set(ack.stored) | {r.id for r in ack.rejected}
+        for no, (ids, _) in list(self._inflight.items()):
+            ids -= done
+            if not ids:
+                del self._inflight[no]
+        self.last_ack, self.last_ack_at = ack, time.time()
 
     # --- status -----------------------------------------------------------------------
 
