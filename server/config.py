@@ -22,6 +22,34 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
     Setting("web", "host", str, "127.0.0.1", "address the dashboard listens on"),
     Setting("web", "port", int, 8080, "port the dashboard listens on", minimum=0,
             maximum=65535),
+    Setting("web", "threads", int, 8, "dashboard worker threads (waitress)", minimum=1,
+            maximum=64),
+    Setting("web", "session_hours", float, 12.0, "a dashboard login lasts this long",
+            minimum=0.1, maximum=24 * 30),
+    Setting("web", "secure_cookies", bool, False, "mark the session cookie Secure (turn on "
+            "when the dashboard is served over HTTPS)"),
+    Setting("web", "rollup_rebuild_minutes", float, 360.0, "rebuild the daily figures from "
+            "all ratings this often (picks up ratings re-placed in time)", minimum=1),
+    Setting("followup", "low_at_or_below", int, 0, "a rating with this score or lower opens "
+            "a follow-up case; 0 = the scale's 'dissatisfied' levels", minimum=0, maximum=5),
+    Setting("followup", "deadline_days", float, 3.0, "days to close a case before it is "
+            "escalated", minimum=0.01),
+    Setting("alerts", "webhooks", list, (), "URLs each alert is POSTed to"),
+    Setting("alerts", "style", str, "json", "webhook body: plain JSON, or Telegram "
+            "sendMessage style ({chat_id, text})", choices=("json", "telegram")),
+    Setting("alerts", "telegram_chat_id", str, "", "chat_id for style = 'telegram'"),
+    Setting("alerts", "official_low_count", int, 3, "alert when one official has this many "
+            "low ratings within official_low_days", minimum=1),
+    Setting("alerts", "official_low_days", int, 30, "the period for official_low_count",
+            minimum=1),
+    Setting("alerts", "kiosk_offline_minutes", float, 30.0, "alert when a kiosk has been "
+            "offline this long", minimum=1),
+    Setting("alerts", "backlog_over", int, 100, "alert when a kiosk reports more unsent "
+            "ratings than this", minimum=1),
+    Setting("alerts", "max_attempts", int, 8, "webhook tries per alert (backoff doubles)",
+            minimum=1, maximum=30),
+    Setting("privacy", "contact_retention_days", float, 30.0, "call-back phone numbers are "
+            "deleted this many days after they were stored (Decree 13/2023)", minimum=0.01),
 )
 
 
