@@ -22,6 +22,21 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
     Setting("web", "host", str, "127.0.0.1", "address the dashboard listens on"),
     Setting("web", "port", int, 8080, "port the dashboard listens on", minimum=0,
             maximum=65535),
+    Setting("fleet", "photos_dir", Path, "photos", "folder of officials' photos; the "
+            "dashboard serves it at /photos/ for kiosks to fetch"),
+    Setting("fleet", "photo_base_url", str, "", "URL kiosks fetch photos from; empty: "
+            "http://<[web] host>:<[web] port>/photos/"),
+    Setting("fleet", "tls_port", int, 0, "port of the broker's TLS listener; 0: none",
+            minimum=0, maximum=65535),
+    Setting("fleet", "tls_host", str, "", "address the TLS listener binds; empty: [broker] host"),
+    Setting("fleet", "tls_names", list, ("localhost", "127.0.0.1"), "host names and "
+            "addresses kiosks use to reach the broker (put in its TLS certificate)"),
+    Setting("fleet", "max_queued_messages", int, 10000, "broker queue per offline client "
+            "(mosquitto's default is 1000)", minimum=100),
+    Setting("fleet", "reload_command", str, "", "run after an enrolment change so the broker "
+            "rereads its password file, e.g. 'systemctl reload mosquitto'"),
+    Setting("fleet", "push_interval", float, 2.0, "seconds between looks for roster changes "
+            "to push to kiosks", minimum=0.1),
     Setting("web", "threads", int, 8, "dashboard worker threads (waitress)", minimum=1,
             maximum=64),
     Setting("web", "session_hours", float, 12.0, "a dashboard login lasts this long",
