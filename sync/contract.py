@@ -201,6 +201,8 @@ def decode_batch(payload: bytes) -> list[bytes]:
         batch = _batch_decoder.decode(payload)
     except msgspec.DecodeError as e:
         raise ContractError("bad-batch", str(e)[:200]) from None
+    if not batch.ratings:
+        raise ContractError("empty-batch")
     if len(batch.ratings) > MAX_BATCH_RECORDS:
         raise ContractError("oversize", f"{len(batch.ratings)} records")
     return [bytes(r) for r in batch.ratings]
