@@ -51,14 +51,14 @@ class PressGuard:
         return self._recent[-1] if self._recent else None
 
     def check(self, at: float) -> str | None:
+        """Note a press at ``at``; say why it looks like no citizen's, or None."""
         recent = self._recent
-        reason = None
-        if recent and at - recent[-1] < self.min_interval:
-            reason = "too-fast"
-        elif len(recent) == self.burst_count - 1 and at - recent[0] < self.burst_window:
-            reason = "burst"
         recent.append(at)
-        return reason
+        if len(recent) >= 2 and at - recent[-2] < self.min_interval:
+            return "too-fast"
+        if len(recent) == self.burst_count and at - recent[0] < self.burst_window:
+            return "burst"
+        return None
 
 
 class Recorder:
