@@ -53,3 +53,12 @@ def stats(config_path: str, as_json: bool) -> None:
     if figures["rejected"]:
         click.echo(f"rejected input {figures['rejected']}: " + ", ".join(
             f"{r} {n}" for r, n in figures["rejected_by_reason"].items()))
+
+
+def _register_leader() -> None:
+    from .leader_cli import COMMANDS  # dashboard accounts, demo data
+    for command in COMMANDS:
+        server.add_command(command)
+
+
+_register_leader()

@@ -3,18 +3,30 @@ dashboard once it is configured), stopped cleanly by SIGTERM or Ctrl-C."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 
 from hailong.systemd import notify, watchdog_interval
 
 from .ingest import Ingest
+from .watch import Watcher
+from .web.serve import WebServer
 
 log = logging.getLogger(__name__)
 
 
 def serve(config, stop: threading.Event) -> None:
-    with Ingest(config):
+    # Follow-up, figures and alerts start first (catching up on ratings stored before
+    # a restart), then ingest feeds them, then the dashboard opens.
+    with contextlib.ExitStack() as running:
+        watcher = running.enter_context(Watcher(config))
+        running.enter_context(Ingest(config, on_new_ratings=watcher.on_new_ratings))
+        try:
+            running.enter_context(WebServer(config))
+        except OSError as e:  # a busy port must not stop ingest: ratings come first
+            log.error("dashboard not started on %s:%s: %s", config.web.host, config.web.port,
+                      e.strerror or e)
         log.info("server for commune %s: store %s, broker %s:%s", config.server.commune,
                  config.store.path, config.broker.host, config.broker.port)
         notify("READY=1")

@@ -1,0 +1,271 @@
+"""Follow-up cases: every low rating opens one (DOMAIN.md "Follow-up of a low rating").
+
+open → in progress (assigned) → closed with an outcome; a case still open past its
+deadline is escalated. Every action goes to the audit log. Opening is idempotent
+(one case per rating, ``rating_id`` is unique) and is done both in the ingest
+callback and at start-up from ratings that have no case yet, so a crash between the
+ratings commit and the callback loses no case.
+
+The citizen's call-back number (if they left one with consent) is shown only to
+roles allowed to see it, only while the case is open, and deleted after the
+retention period (Decree 13/2023).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from hailong.errors import HailongError
+
+from . import accounts
+
+migrations = Migrations("hailong-server-followup")
+
+STATES = ("open", "in-progress", "closed")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: str
+    vi: str
+    en: str
+
+
+OUTCOMES: tuple[Outcome, ...] = (
+    Outcome("explained", "Đã giải thích cho người dân", "Explained to the citizen"),
+    Outcome("apologised", "Đã xin lỗi người dân", "Apologised to the citizen"),
+    Outcome("reminded", "Đã nhắc nhở / bồi dưỡng công chức",
+            "Official reminded / retrained"),
+    Outcome("unfounded", "Phản ánh không có cơ sở", "Complaint unfounded"),
+)
+OUTCOME_CODES = tuple(o.code for o in OUTCOMES)
+
+
+class CaseError(HailongError, ValueError):
+    """A follow-up action that cannot be done (wrong state, unknown outcome)."""
+
+
+@migrations()
+def m001_cases(db: sqlite_utils.Database) -> None:
+    db.execute("""CREATE TABLE cases (
+        id INTEGER PRIMARY KEY, rating_id TEXT NOT NULL UNIQUE REFERENCES ratings(id),
+        opened_at REAL NOT NULL, occurred_at REAL, kiosk TEXT, counter TEXT, official TEXT,
+        score INTEGER, scale INTEGER, reasons TEXT, dossier TEXT, procedure TEXT, field TEXT,
+        state TEXT NOT NULL DEFAULT 'open', assignee TEXT, deadline REAL NOT NULL,
+        escalated_at REAL, outcome TEXT, closed_at REAL, closed_by TEXT,
+        alerted INTEGER NOT NULL DEFAULT 0)""")
+    db.execute("CREATE INDEX cases_state ON cases (state, deadline)")
+    db.execute("CREATE INDEX cases_official ON cases (official, occurred_at)")
+    db.execute("CREATE INDEX cases_alerted ON cases (alerted) WHERE alerted = 0")
+    db.execute("""CREATE TABLE case_notes (
+        id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),
+        at REAL NOT NULL, username TEXT NOT NULL, text TEXT NOT NULL)""")
+    db.execute("CREATE INDEX case_notes_case ON case_notes (case_id)")
+
+
+def low_condition(low_at_or_below: int) -> str:
+    """SQL for 'this rating opens a case' over the ``ratings`` columns."""
+    if low_at_or_below:
+        return f"score <= {int(low_at_or_below)}"
+    return "score <= CASE WHEN scale = 5 THEN 2 ELSE 1 END"  # domain.is_low
+
+
+def open_cases(conn: sqlite3.Connection, *, low_at_or_below: int, deadline_days: float,
+               rating_ids: Iterable[str] | None = None, now: float | None = None) -> int:
+    """Open a case for each low, non-suspect rating that has none (all of them, or
+    just ``rating_ids``). Returns how many were opened."""
+    now = time.time() if now is None else now
+    if rating_ids is not None:
+        ids = list(rating_ids)
+        # Chunks keep under SQLite's limit on bound parameters.
+        return sum(_open(conn, low_at_or_below, deadline_days, now, ids[i:i + 500])
+                   for i in range(0, len(ids), 500))
+    return _open(conn, low_at_or_below, deadline_days, now, None)
+
+
+def _open(conn: sqlite3.Connection, low_at_or_below: int, deadline_days: float, now: float,
+          ids: list[str] | None) -> int:
+    args: list = [now, now + deadline_days * 86400]
+    only = ""
+    if ids is not None:
+        only = f"AND r.id IN ({','.join('?' * len(ids))})"
+        args += ids
+    with conn:
+        cur = conn.execute(f"""
+            INSERT OR IGNORE INTO cases (rating_id, opened_at, occurred_at, kiosk, counter,
+                official, score, scale, reasons, dossier, procedure, field, deadline)
+            SELECT r.id, ?, r.occurred_at, r.kiosk, r.counter, r.official, r.score, r.scale,
+                   r.reasons, r.dossier, r.procedure, r.field, ?
+            FROM ratings r
+            WHERE r.suspect IS NULL AND {low_condition(low_at_or_below)} {only}
+              AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.rating_id = r.id)""", args)
+    return cur.rowcount
+
+
+def escalate_overdue(conn: sqlite3.Connection, now: float | None = None) -> list[int]:
+    """Mark open cases past their deadline as escalated; returns their ids."""
+    now = time.time() if now is None else now
+    ids = [r[0] for r in conn.execute(
+        "SELECT id FROM cases WHERE state != 'closed' AND deadline < ? AND escalated_at IS NULL",
+        [now])]
+    if ids:
+        with conn:
+            conn.executemany("UPDATE cases SET escalated_at = ? WHERE id = ?",
+                             [(now, i) for i in ids])
+        for i in ids:
+            accounts.audit(conn, "system", "case.escalated", f"case:{i}", {})
+    return ids
+
+
+def purge_contacts(conn: sqlite3.Connection, retention_days: float,
+                   now: float | None = None) -> int:
+    """Delete call-back numbers older than the retention period."""
+    now = time.time() if now is None else now
+    with conn:
+        cur = conn.execute("DELETE FROM contacts WHERE stored_at < ?",
+                           [now - retention_days * 86400])
+    if cur.rowcount:
+        accounts.audit(conn, "system", "contacts.purged", "", {"count": cur.rowcount})
+    return cur.rowcount
+
+
+CASE_COLUMNS = ("id", "rating_id", "opened_at", "occurred_at", "kiosk", "counter", "official",
+                "score", "scale", "reasons", "dossier", "procedure", "field", "state",
+                "assignee", "deadline", "escalated_at", "outcome", "closed_at", "closed_by")
+
+
+def _case(row) -> dict:
+    case = dict(zip(CASE_COLUMNS, row))
+    case["reasons"] = json.loads(case["reasons"] or "[]")
+    return case
+
+
+def get(conn: sqlite3.Connection, case_id: int) -> dict | None:
+    row = conn.execute(f"SELECT {', '.join(CASE_COLUMNS)} FROM cases WHERE id = ?",
+                       [case_id]).fetchone()
+    return _case(row) if row else None
+
+
+def queue(conn: sqlite3.Connection, *, state: str = "active", official: str | None = None,
+          limit: int = 200, now: float | None = None) -> list[dict]:
+    """Cases to work on, most urgent first (overdue, then by deadline)."""
+    now = time.time() if now is None else now
+    clauses, args = [], []
+    if state == "active":
+        clauses.append("state != 'closed'")
+    elif state == "overdue":
+        clauses.append("state != 'closed' AND deadline < ?")
+        args.append(now)
+    elif state in STATES:
+        clauses.append("state = ?")
+        args.append(state)
+    if official:
+        clauses.append("official = ?")
+        args.append(official)
+    where = "WHERE " + " AND ".join(clauses) if clauses else ""
+    order = "deadline" if state != "closed" else "closed_at DESC"
+    rows = conn.execute(f"SELECT {', '.join(CASE_COLUMNS)} FROM cases {where} "
+                        f"ORDER BY {order} LIMIT ?", [*args, limit])
+    return [_case(r) for r in rows]
+
+
+def counts(conn: sqlite3.Connection, now: float | None = None) -> dict:
+    now = time.time() if now is None else now
+    row = conn.execute(
+        "SELECT sum(state = 'open'), sum(state = 'in-progress'), "
+        "sum(state != 'closed' AND deadline < ?), sum(state = 'closed') FROM cases",
+        [now]).fetchone()
+    return {"open": row[0] or 0, "in_progress": row[1] or 0, "overdue": row[2] or 0,
+            "closed": row[3] or 0}
+
+
+def contact(conn: sqlite3.Connection, case: dict) -> dict | None:
+    """The call-back number, only while the case is not closed (callers check the role)."""
+    if case["state"] == "closed":
+        return None
+    row = conn.execute("SELECT phone, consent_text, stored_at FROM contacts "
+                       "WHERE rating_id = ?", [case["rating_id"]]).fetchone()
+    return {"phone": row[0], "consent_text": row[1], "stored_at": row[2]} if row else None
+
+
+def notes(conn: sqlite3.Connection, case_id: int) -> list[dict]:
+    return [{"at": r[0], "username": r[1], "text": r[2]} for r in conn.execute(
+        "SELECT at, username, text FROM case_notes WHERE case_id = ? ORDER BY id", [case_id])]
+
+
+def _require(conn: sqlite3.Connection, case_id: int, *, open_only: bool = True) -> dict:
+    case = get(conn, case_id)
+    if case is None:
+        raise CaseError(f"no case {case_id}")
+    if open_only and case["state"] == "closed":
+        raise CaseError(f"case {case_id} is already closed")
+    return case
+
+
+def assign(conn: sqlite3.Connection, case_id: int, assignee: str, by: str) -> None:
+    _require(conn, case_id)
+    assignee = assignee.strip()[:64]
+    with conn:
+        conn.execute("UPDATE cases SET assignee = ?, state = CASE WHEN ? = '' THEN 'open' "
+                     "ELSE 'in-progress' END WHERE id = ?", [assignee or None, assignee,
+                                                            case_id])
+    accounts.audit(conn, by, "case.assigned", f"case:{case_id}", {"assignee": assignee})
+
+
+def add_note(conn: sqlite3.Connection, case_id: int, text: str, by: str) -> None:
+    _require(conn, case_id, open_only=False)
+    text = text.strip()[:4000]
+    if not text:
+        raise CaseError("the note is empty")
+    with conn:
+        conn.execute("INSERT INTO case_notes (case_id, at, username, text) VALUES (?,?,?,?)",
+                     [case_id, time.time(), by, text])
+    accounts.audit(conn, by, "case.note", f"case:{case_id}", {"length": len(text)})
+
+
+def close(conn: sqlite3.Connection, case_id: int, outcome: str, by: str,
+          note: str = "") -> None:
+    if outcome not in OUTCOME_CODES:
+        raise CaseError(f"outcome {outcome!r}: must be one of {', '.join(OUTCOME_CODES)}")
+    _require(conn, case_id)
+    if note.strip():
+        add_note(conn, case_id, note, by)
+    with conn:
+        conn.execute("UPDATE cases SET state = 'closed', outcome = ?, closed_at = ?, "
+                     "closed_by = ? WHERE id = ?", [outcome, time.time(), by, case_id])
+    accounts.audit(conn, by, "case.closed", f"case:{case_id}", {"outcome": outcome})
+
+
+def reopen(conn: sqlite3.Connection, case_id: int, by: str) -> None:
+    case = _require(conn, case_id, open_only=False)
+    if case["state"] != "closed":
+        raise CaseError(f"case {case_id} is not closed")
+    with conn:
+        conn.execute("UPDATE cases SET state = CASE WHEN assignee IS NULL THEN 'open' "
+                     "ELSE 'in-progress' END, outcome = NULL, closed_at = NULL, "
+                     "closed_by = NULL WHERE id = ?", [case_id])
+    accounts.audit(conn, by, "case.reopened", f"case:{case_id}", {})
+
+
+def outcomes_in(conn: sqlite3.Connection, start: float, end: float) -> dict:
+    """Cases opened for ratings in [start, end): by state and outcome (for reports)."""
+    out = {"opened": 0, "closed": 0, "open": 0, "overdue_closed": 0,
+           "by_outcome": {c: 0 for c in OUTCOME_CODES}}
+    for state, outcome, late, n in conn.execute(
+            "SELECT state, outcome, escalated_at IS NOT NULL, count(*) FROM cases "
+            "WHERE occurred_at >= ? AND occurred_at < ? GROUP BY 1, 2, 3", [start, end]):
+        out["opened"] += n
+        if state == "closed":
+            out["closed"] += n
+            out["by_outcome"][outcome] = out["by_outcome"].get(outcome, 0) + n
+            out["overdue_closed"] += n if late else 0
+        else:
+            out["open"] += n
+    return out

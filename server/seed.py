@@ -1,0 +1,152 @@
+"""Realistic demo data: ratings written straight into a server store.
+
+For demos and benchmarks only (``hailong server seed``); real ratings always come
+through ingest. The spread follows a commune's working week: office hours on weekdays
+and Saturday mornings, four counters each with its officials, the usual procedures,
+a small share of low ratings with the plans' reasons, a few suspect presses and a few
+ratings from kiosks whose clock was not synchronised. Low ratings get their cases
+(and a few a consented call-back number), as ingest would give them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import sqlite3
+import time
+import uuid
+from datetime import datetime, timedelta
+
+from hailong import domain
+
+from . import followup, rollup
+from .rollup import LOCAL
+
+log = logging.getLogger(__name__)
+
+# (kiosk, counter, officials at that counter, their names for the roster if there is one)
+COUNTERS = (
+    ("k01", "q1", (("cb-nguyen-van-an", "Nguyễn Văn An"), ("cb-tran-thi-binh", "Trần Thị Bình"))),
+    ("k02", "q2", (("cb-le-van-cuong", "Lê Văn Cường"), ("cb-pham-thi-dung", "Phạm Thị Dung"))),
+    ("k03", "q3", (("cb-hoang-van-em", "Hoàng Văn Em"), ("cb-vu-thi-giang", "Vũ Thị Giang"))),
+    ("k04", "q4", (("cb-dang-van-hung", "Đặng Văn Hùng"), ("cb-bui-thi-lan", "Bùi Thị Lan"))),
+)
+PROCEDURES = (
+    ("Đăng ký khai sinh", "Hộ tịch"), ("Đăng ký kết hôn", "Hộ tịch"),
+    ("Xác nhận tình trạng hôn nhân", "Hộ tịch"), ("Chứng thực bản sao từ bản chính", "Chứng thực"),
+    ("Chứng thực chữ ký", "Chứng thực"), ("Đăng ký thường trú", "Cư trú"),
+    ("Cấp giấy chứng nhận quyền sử dụng đất", "Đất đai"),
+    ("Trợ cấp xã hội hằng tháng", "Bảo trợ xã hội"),
+)
+# Satisfaction differs by official, so the per-official page has something to show.
+LOW_WEIGHT = {"cb-le-van-cuong": 3.0, "cb-bui-thi-lan": 2.0, "cb-vu-thi-giang": 0.5}
+SCALE = 4
+
+
+def _times(rng: random.Random, n: int, days: int, now: float) -> list[float]:
+    """``n`` press times in office hours over the last ``days`` days, sorted."""
+    end = datetime.fromtimestamp(now, LOCAL)
+    start = end - timedelta(days=days)
+    out = []
+    while len(out) < n:
+        d = start + timedelta(days=rng.random() * days)
+        if d.weekday() == 6 or (d.weekday() == 5 and d.hour >= 11.5):
+            continue
+        hour = rng.choice((7.5, 8, 9, 10, 13.5, 14, 15, 16)) + rng.random()
+        t = d.replace(hour=int(hour), minute=int(hour % 1 * 60), second=rng.randrange(60))
+        if t.timestamp() < now:
+            out.append(t.timestamp())
+    out.sort()
+    return out
+
+
+def seed(db, count: int, *, days: int = 365, seed_value: int = 1,
+         now: float | None = None, commune: str = "xa-demo",
+         low_at_or_below: int = 0, deadline_days: float = 3.0) -> int:
+    """Add ``count`` ratings to the store ``db`` (sqlite_utils.Database); returns count."""
+    rng = random.Random(seed_value)
+    now = time.time() if now is None else now
+    conn = db.conn
+    levels = [lv.score for lv in domain.LEVELS[SCALE]]
+    low_codes = [r.code for r in domain.LOW_REASONS]
+    high_codes = [r.code for r in domain.HIGH_REASONS]
+    boot = str(uuid.UUID(int=rng.getrandbits(128)))
+    chunk: list[tuple] = []
+    contacts: list[tuple] = []
+
+    def flush() -> None:
+        conn.executemany(
+            "INSERT OR IGNORE INTO ratings (id, kiosk, commune, counter, official, score, "
+            "scale, reasons, dossier, procedure, field, transaction_id, suspect, lang, "
+            "created_at, clock_synced, boot_id, mono, occurred_at, time_source, received_at, "
+            "fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", chunk)
+        conn.executemany("INSERT OR IGNORE INTO contacts (rating_id, phone, consent_text, "
+                         "stored_at) VALUES (?,?,?,?)", contacts)
+        chunk.clear()
+        contacts.clear()
+
+    with conn:
+        for n, t in enumerate(_times(rng, count, days, now)):
+            kiosk, counter, officials = rng.choice(COUNTERS)
+            official = rng.choice(officials)[0]
+            weights = [0.58, 0.30, 0.08, 0.04]
+            w = LOW_WEIGHT.get(official, 1.0)
+            weights[3] *= w
+            weights[2] *= (1 + w) / 2
+            score = rng.choices(levels, weights)[0]
+            procedure, field = rng.choice(PROCEDURES)
+            if domain.is_low(score, SCALE):
+                reasons = rng.sample(low_codes, k=rng.randint(1, 2))
+            elif score == SCALE and rng.random() < 0.4:
+                reasons = rng.sample(high_codes, k=rng.randint(1, 2))
+            else:
+                reasons = []
+            suspect = "burst" if rng.random() < 0.004 else None
+            synced = rng.random() > 0.02
+            rid = str(uuid.UUID(int=(int(t * 1000) << 80) | (0x7 << 76) | rng.getrandbits(62)
+                                | (0b10 << 62)))
+            chunk.append((rid, kiosk, commune, counter, official, score, SCALE,
+                           json.dumps(reasons), f"H{rng.randrange(10**9):09d}", procedure,
+                           field, None, suspect, "vi", t, int(synced), boot, t - now + days * 86400 + 100,
+                           t, "kiosk-clock" if synced else "boot-anchor", t + rng.random() * 3,
+                           f"seed{n:027d}"))
+            if domain.is_low(score, SCALE) and rng.random() < 0.3 and now - t < 20 * 86400:
+                contacts.append((rid, f"09{rng.randrange(10**8):08d}",
+                                 "Tôi đồng ý để UBND xã gọi lại về đánh giá này.", t))
+            if len(chunk) >= 5000:
+                flush()
+        flush()
+    followup.open_cases(conn, low_at_or_below=low_at_or_below, deadline_days=deadline_days,
+                        now=now)
+    # Seeded cases open when the rating was made, and most of the old ones are done.
+    with conn:
+        conn.execute("UPDATE cases SET opened_at = occurred_at, "
+                     "deadline = occurred_at + ? WHERE rating_id IN "
+                     "(SELECT id FROM ratings WHERE fingerprint LIKE 'seed%')",
+                     [deadline_days * 86400])
+        outcomes = followup.OUTCOME_CODES
+        rows = conn.execute("SELECT id, occurred_at FROM cases WHERE state = 'open' "
+                            "AND occurred_at < ?", [now - 7 * 86400]).fetchall()
+        conn.executemany(
+            "UPDATE cases SET state = 'closed', outcome = ?, closed_at = ?, "
+            "closed_by = 'seed', assignee = 'seed', alerted = 1 WHERE id = ?",
+            [(rng.choice(outcomes), t + rng.random() * 4 * 86400, i) for i, t in rows])
+        conn.execute("UPDATE cases SET alerted = 1 WHERE occurred_at < ?", [now - 86400])
+    _roster(conn)
+    rollup.rebuild(conn)
+    return count
+
+
+def _roster(conn) -> None:
+    """Names for the seeded officials, if the roster table (issue 5's) is there."""
+    cols = {r[1] for r in conn.execute("PRAGMA table_info(officials)")}
+    if not {"id", "name"} <= cols:
+        return
+    try:
+        with conn:
+            for _, _, officials in COUNTERS:
+                conn.executemany("INSERT OR IGNORE INTO officials (id, name) VALUES (?, ?)",
+                                 officials)
+    except sqlite3.Error as e:  # their table may need more than a name; ids then show
+        log.info("seed: roster not filled: %s", e)

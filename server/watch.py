@@ -1,0 +1,133 @@
+"""The leader side's background work, next to ingest in ``hailong server run``.
+
+* On new ratings (the ingest callback, on the writer thread, after commit): open
+  follow-up cases for the low ones and wake the housekeeper. That is all the writer
+  thread does for us: a few indexed inserts.
+* At start-up: rebuild the daily figures and open cases for any low rating that has
+  none (ratings committed just before a crash, before the callback ran).
+* The housekeeper thread: keeps the daily figures up to date, escalates overdue
+  cases, deletes expired call-back numbers, raises alerts.
+* The delivery thread: POSTs alerts to webhooks, retrying with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import requests
+
+from sync import contract
+
+from . import alerts, followup, rollup
+from .store import connect
+
+log = logging.getLogger(__name__)
+
+TICK = 5.0            # seconds between housekeeping rounds when nothing wakes us
+PURGE_EVERY = 3600.0  # seconds between deletions of expired call-back numbers
+
+
+class Watcher:
+    def __init__(self, config):
+        self.config = config
+        self._callback_db = connect(config.store.path)
+        self._db = connect(config.store.path)
+        self._delivery_db = connect(config.store.path)
+        self._wake = threading.Event()
+        self._deliver = threading.Event()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._last_rebuild = 0.0
+        self._last_purge = 0.0
+        self._round_lock = threading.Lock()  # round() runs on the housekeeper or a test
+
+    # --- the ingest callback ------------------------------------------------------------
+
+    def on_new_ratings(self, ratings: list[contract.Rating]) -> None:
+        f = self.config.followup
+        followup.open_cases(self._callback_db.conn, low_at_or_below=f.low_at_or_below,
+                            deadline_days=f.deadline_days,
+                            rating_ids=[r.id for r in ratings])
+        self._wake.set()
+
+    # --- start-up and threads -----------------------------------------------------------
+
+    def catch_up(self) -> None:
+        """What a restart needs: figures rebuilt, no low rating without its case."""
+        conn = self._db.conn
+        rollup.rebuild(conn)
+        self._last_rebuild = time.monotonic()
+        f = self.config.followup
+        opened = followup.open_cases(conn, low_at_or_below=f.low_at_or_below,
+                                     deadline_days=f.deadline_days)
+        if opened:
+            log.info("opened %d follow-up case(s) for ratings stored before a restart", opened)
+
+    def start(self) -> None:
+        self.catch_up()
+        for target, name in ((self._housekeep, "housekeeper"),
+                             (self._deliver_loop, "alert-delivery")):
+            t = threading.Thread(target=target, name=name, daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._deliver.set()
+        for t in self._threads:
+            t.join(timeout=15)
+        for db in (self._callback_db, self._db, self._delivery_db):
+            db.close()
+
+    def __enter__(self) -> Watcher:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def round(self) -> None:
+        """One housekeeping round (also called by tests)."""
+        with self._round_lock:
+            self._round()
+
+    def _round(self) -> None:
+        conn = self._db.conn
+        c = self.config
+        if time.monotonic() - self._last_rebuild > c.web.rollup_rebuild_minutes * 60:
+            rollup.rebuild(conn)
+            self._last_rebuild = time.monotonic()
+        else:
+            rollup.catch_up(conn)
+        followup.escalate_overdue(conn)
+        if time.monotonic() - self._last_purge > PURGE_EVERY or not self._last_purge:
+            followup.purge_contacts(conn, c.privacy.contact_retention_days)
+            self._last_purge = time.monotonic()
+        if alerts.check(conn, c.alerts, tuple(c.alerts.webhooks)):
+            self._deliver.set()
+
+    def _housekeep(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.round()
+            except Exception:  # keep watching; the next round tries again
+                log.exception("housekeeping round failed")
+            self._wake.wait(TICK)
+            self._wake.clear()
+
+    def _deliver_loop(self) -> None:
+        a = self.config.alerts
+        with requests.Session() as session:
+            while not self._stop.is_set():
+                try:
+                    if a.webhooks:
+                        alerts.deliver_due(self._delivery_db.conn, style=a.style,
+                                           chat_id=a.telegram_chat_id,
+                                           max_attempts=a.max_attempts, session=session)
+                except Exception:
+                    log.exception("alert delivery failed")
+                self._deliver.wait(TICK)
+                self._deliver.clear()

@@ -1,0 +1,132 @@
+"""The leaders' dashboard: a Flask app rendered on the server, every asset local.
+
+``create_app(config)`` builds it; ``server/service.py`` serves it with waitress next
+to ingest. Every page but ``/login`` needs a session (a random token in an HttpOnly
+cookie, looked up in the store); every POST needs the session's CSRF token (form
+field ``csrf_token`` or header ``X-CSRF-Token``). The login form itself carries no
+session yet, so it is guarded by an Origin check instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sqlite3
+import threading
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, g, redirect, render_template, request, url_for
+
+from .. import accounts
+from ..store import connect
+from .i18n import LANGS, translate
+
+log = logging.getLogger(__name__)
+
+COOKIE = "hailong_session"
+LANG_COOKIE = "hailong_lang"
+OPEN_ENDPOINTS = {"auth.login", "static", "auth.set_lang"}
+
+
+class Databases:
+    """One SQLite connection per server thread (waitress reuses its threads)."""
+
+    def __init__(self, path):
+        self.path = path
+        connect(path).close()  # create or upgrade the schema once, up front
+        self._local = threading.local()
+
+    def get(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA synchronous=FULL")
+            self._local.conn = conn
+        return conn
+
+
+def needs(permission: str):
+    """Route decorator: the signed-in user's role must allow ``permission``."""
+    def wrap(view):
+        @functools.wraps(view)
+        def inner(*args, **kwargs):
+            if not g.user.can(permission):
+                abort(403)
+            return view(*args, **kwargs)
+        return inner
+    return wrap
+
+
+def create_app(config) -> Flask:
+    app = Flask(__name__)
+    app.config["HAILONG"] = config
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    app.extensions["hailong_db"] = Databases(config.store.path)
+
+    @app.before_request
+    def load_session():
+        g.db = app.extensions["hailong_db"].get()
+        lang = request.cookies.get(LANG_COOKIE, "vi")
+        g.lang = lang if lang in LANGS else "vi"
+        g.session = accounts.session_for(g.db, request.cookies.get(COOKIE))
+        g.user = g.session.user if g.session else None
+        if request.endpoint in OPEN_ENDPOINTS:
+            return None
+        if g.session is None:
+            if request.path.startswith("/api/"):
+                return {"error": "login required"}, 401
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if request.method == "POST":
+            given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
+            if not accounts.csrf_ok(g.session, given):
+                log.warning("refused a POST to %s without a valid CSRF token from %s",
+                            request.path, g.user.username)
+                abort(400, "csrf")
+        return None
+
+    @app.after_request
+    def headers(resp):
+        resp.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+            "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint != "static":
+            resp.headers.setdefault("Cache-Control", "no-store")
+        return resp
+
+    @app.context_processor
+    def helpers():
+        return {"_": lambda key, **kw: translate(key, g.lang, **kw), "lang": g.lang,
+                "user": g.user,
+                "csrf_token": g.session.csrf if g.get("session") else "",
+                "commune_name": config.server.commune_name or config.server.commune}
+
+    for code in (400, 403, 404, 405, 429):
+        app.register_error_handler(code, _error_page)
+
+    from . import api, auth, pages
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    return app
+
+
+def _error_page(e):
+    if request.path.startswith("/api/"):
+        return {"error": e.name}, e.code
+    key = {403: "forbidden", 404: "not_found"}.get(e.code, "")
+    if e.code == 400 and e.description == "csrf":
+        key = "csrf"
+    return render_template("error.html", code=e.code, key=key,
+                           text=e.description if not key else ""), e.code
+
+
+def same_origin(req) -> bool:
+    """A cross-site POST carries a foreign Origin (or Referer); refuse it."""
+    origin = req.headers.get("Origin") or req.headers.get("Referer")
+    if not origin or origin == "null":
+        return origin != "null"
+    return urlsplit(origin).netloc == req.host

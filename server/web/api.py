@@ -1,0 +1,111 @@
+"""The JSON API: the same figures as the pages, with the same session and roles
+(documented in docs/leader-guide.md). All GET; answers are plain JSON objects."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, request
+
+from .. import alerts, figures, followup, reports
+from . import needs
+from .pages import fleet_rows, names
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _period() -> figures.Period:
+    try:
+        return figures.parse_period(request.args.get("period", "quarter"))
+    except figures.PeriodError as e:
+        abort(400, str(e))
+
+
+@bp.route("/overview")
+@needs("overview")
+def overview():
+    out = {key: {**figures.summary(g.db, figures.parse_period(key)),
+                 "period": figures.parse_period(key).key}
+           for key in ("today", "month", "quarter", "year")}
+    out["cases"] = followup.counts(g.db)
+    return out
+
+
+@bp.route("/summary")
+@needs("overview")
+def summary():
+    p = _period()
+    return {"period": p.key, **figures.summary(g.db, p)}
+
+
+@bp.route("/breakdown/<dim>")
+def breakdown(dim: str):
+    if dim not in figures.DIMENSIONS:
+        abort(404)
+    if not g.user.can("people" if dim in ("official", "counter", "kiosk") else "overview"):
+        abort(403)
+    p = _period()
+    rows = figures.breakdown(g.db, p, dim)
+    if dim == "official":
+        n = names()
+        for r in rows:
+            r["name"] = n.get(r["key"], r["key"])
+    return {"period": p.key, "by": dim, "rows": rows}
+
+
+@bp.route("/trend")
+@needs("overview")
+def trend():
+    p = _period()
+    step = request.args.get("step", "auto")
+    if step not in ("auto", "day", "month"):
+        abort(400)
+    filters = {}
+    if official := request.args.get("official"):
+        if not g.user.can("people"):
+            abort(403)
+        filters["official"] = official
+    return {"period": p.key, "points": figures.trend(g.db, p, step, filters)}
+
+
+@bp.route("/reasons")
+@needs("overview")
+def reasons():
+    p = _period()
+    return {"period": p.key, "low": figures.reasons(g.db, p),
+            "high": figures.reasons(g.db, p, low=False)}
+
+
+@bp.route("/report")
+@needs("reports")
+def report():
+    return reports.build(g.db, _period(), names())
+
+
+@bp.route("/cases")
+@needs("followup")
+def cases():
+    state = request.args.get("state", "active")
+    rows = followup.queue(g.db, state=state)
+    return {"state": state, "counts": followup.counts(g.db), "cases": rows}
+
+
+@bp.route("/cases/<int:case_id>")
+@needs("followup")
+def case(case_id: int):
+    c = followup.get(g.db, case_id)
+    if c is None:
+        abort(404)
+    return {"case": c, "notes": followup.notes(g.db, case_id)}
+
+
+@bp.route("/fleet")
+@needs("fleet")
+def fleet():
+    return {"kiosks": fleet_rows()}
+
+
+@bp.route("/alerts")
+@needs("alerts")
+def alert_list():
+    kinds = None if g.user.can("followup") else alerts.FLEET_KINDS
+    return {"alerts": alerts.listing(g.db, kinds=kinds,
+                                     include_acknowledged=request.args.get("all") == "1")}

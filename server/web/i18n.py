@@ -1,0 +1,150 @@
+"""Dashboard words in Vietnamese (the default) and English.
+
+A plain table rather than gettext catalogues: the dashboard has a few hundred words,
+and a missing key shows itself (the key is printed) instead of failing a page.
+"""
+
+from __future__ import annotations
+
+from hailong import domain
+
+from ..alerts import KINDS as ALERT_KINDS
+from ..followup import OUTCOMES
+
+LANGS = ("vi", "en")
+
+WORDS: dict[str, tuple[str, str]] = {
+    "app": ("Hài Lòng — Bảng điều khiển", "Hài Lòng — Dashboard"),
+    "login": ("Đăng nhập", "Log in"),
+    "logout": ("Đăng xuất", "Log out"),
+    "username": ("Tên đăng nhập", "Username"),
+    "password": ("Mật khẩu", "Password"),
+    "bad_login": ("Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password."),
+    "slow_down": ("Đăng nhập sai nhiều lần. Vui lòng thử lại sau {n} giây.",
+                  "Too many failed logins. Try again in {n} seconds."),
+    "overview": ("Tổng quan", "Overview"),
+    "officials": ("Công chức", "Officials"),
+    "official": ("Công chức", "Official"),
+    "counters": ("Quầy & thiết bị", "Counters & kiosks"),
+    "counter": ("Quầy", "Counter"),
+    "kiosk": ("Thiết bị", "Kiosk"),
+    "fields": ("Lĩnh vực & thủ tục", "Fields & procedures"),
+    "field": ("Lĩnh vực", "Field"),
+    "procedure": ("Thủ tục", "Procedure"),
+    "followup": ("Xử lý phản ánh", "Follow-up"),
+    "fleet": ("Thiết bị", "Kiosk fleet"),
+    "alerts": ("Cảnh báo", "Alerts"),
+    "reports": ("Báo cáo", "Reports"),
+    "audit": ("Nhật ký", "Audit log"),
+    "today": ("Hôm nay", "Today"),
+    "this_month": ("Tháng này", "This month"),
+    "this_quarter": ("Quý này", "This quarter"),
+    "ratings": ("Lượt đánh giá", "Ratings"),
+    "rate": ("Tỷ lệ hài lòng", "Satisfaction rate"),
+    "low": ("Không hài lòng", "Low ratings"),
+    "suspect": ("Nghi bấm thử (không tính)", "Suspect (left out)"),
+    "trend_30": ("30 ngày qua", "Last 30 days"),
+    "trend_12": ("12 tháng qua", "Last 12 months"),
+    "commune": ("Toàn xã", "Whole commune"),
+    "vs_commune": ("so với toàn xã", "against the commune"),
+    "reasons": ("Lý do không hài lòng", "Reasons given for low ratings"),
+    "reasons_high": ("Điểm được khen", "What went well"),
+    "period": ("Kỳ", "Period"),
+    "show": ("Xem", "Show"),
+    "no_data": ("Chưa có dữ liệu.", "No data yet."),
+    "cases_open": ("Đang chờ xử lý", "Open"),
+    "cases_in_progress": ("Đang xử lý", "In progress"),
+    "cases_overdue": ("Quá hạn", "Overdue"),
+    "cases_closed": ("Đã xong", "Closed"),
+    "case": ("Phản ánh", "Case"),
+    "state": ("Trạng thái", "State"),
+    "state_open": ("Mới", "Open"),
+    "state_in-progress": ("Đang xử lý", "In progress"),
+    "state_closed": ("Đã đóng", "Closed"),
+    "active": ("Cần xử lý", "To do"),
+    "all": ("Tất cả", "All"),
+    "when": ("Thời điểm", "When"),
+    "score": ("Mức đánh giá", "Rating"),
+    "dossier": ("Mã hồ sơ", "Dossier"),
+    "deadline": ("Hạn xử lý", "Deadline"),
+    "escalated": ("Đã báo cấp trên", "Escalated"),
+    "assignee": ("Người xử lý", "Assigned to"),
+    "assign": ("Giao xử lý", "Assign"),
+    "outcome": ("Kết quả", "Outcome"),
+    "close_case": ("Ghi kết quả và đóng", "Record outcome and close"),
+    "reopen": ("Mở lại", "Reopen"),
+    "note": ("Ghi chú", "Note"),
+    "notes": ("Ghi chú", "Notes"),
+    "add_note": ("Thêm ghi chú", "Add note"),
+    "trail": ("Lịch sử xử lý", "Audit trail"),
+    "contact": ("Số điện thoại gọi lại", "Call-back number"),
+    "contact_none": ("Người dân không để lại số điện thoại (hoặc đã hết hạn lưu).",
+                     "No call-back number (none left, or past its retention)."),
+    "contact_consent": ("Người dân đã đồng ý", "The citizen agreed"),
+    "letter_apology": ("Thư xin lỗi (.docx)", "Apology letter (.docx)"),
+    "letter_thanks": ("Thư cảm ơn (.docx)", "Thank-you letter (.docx)"),
+    "online": ("Trực tuyến", "Online"),
+    "offline": ("Mất kết nối", "Offline"),
+    "last_seen": ("Lần cuối", "Last seen"),
+    "backlog": ("Chưa gửi", "Backlog"),
+    "clock_skew": ("Lệch giờ (giây)", "Clock skew (s)"),
+    "version": ("Phiên bản", "Version"),
+    "acknowledge": ("Đã biết", "Acknowledge"),
+    "acknowledged": ("Đã xác nhận", "Acknowledged"),
+    "comment": ("Nhận xét", "Comment"),
+    "show_acknowledged": ("Hiện cả cảnh báo đã xác nhận", "Show acknowledged too"),
+    "download": ("Tải về", "Download"),
+    "report_for": ("Báo cáo", "Report"),
+    "month": ("Tháng", "Month"),
+    "quarter": ("Quý", "Quarter"),
+    "six_months": ("6 tháng", "6 months"),
+    "nine_months": ("9 tháng", "9 months"),
+    "year": ("Năm", "Year"),
+    "followup_outcomes": ("Kết quả xử lý phản ánh", "Follow-up outcomes"),
+    "opened": ("Phản ánh mở", "Cases opened"),
+    "closed": ("Đã xử lý xong", "Closed"),
+    "still_open": ("Còn mở", "Still open"),
+    "forbidden": ("Tài khoản của bạn không được xem trang này.",
+                  "Your account may not see this page."),
+    "not_found": ("Không tìm thấy.", "Not found."),
+    "csrf": ("Biểu mẫu đã hết hạn, vui lòng tải lại trang.",
+             "This form has expired; reload the page."),
+    "saved": ("Đã lưu.", "Saved."),
+    "role": ("Vai trò", "Role"),
+    "role_leader": ("Lãnh đạo", "Leader"),
+    "role_office": ("Văn phòng", "Office"),
+    "role_technician": ("Kỹ thuật", "Technician"),
+    "action": ("Thao tác", "Action"),
+    "user": ("Người dùng", "User"),
+    "none": ("—", "—"),
+    "count_short": ("Số lượt", "Count"),
+    "open_cases_of": ("Phản ánh đang mở", "Open cases"),
+    "figures_by_counter": ("Theo quầy", "By counter"),
+    "figures_by_kiosk": ("Theo thiết bị", "By kiosk"),
+    "figures_by_field": ("Theo lĩnh vực", "By field"),
+    "figures_by_procedure": ("Theo thủ tục", "By procedure"),
+    "figures_by_official": ("Theo công chức", "By official"),
+    "menu": ("Trình đơn", "Menu"),
+    "details": ("Chi tiết", "Details"),
+    "lang_other": ("English", "Tiếng Việt"),
+    "signed_in_as": ("Đăng nhập:", "Signed in:"),
+    "alerts_open": ("cảnh báo chưa xem", "unacknowledged alerts"),
+}
+
+for lv in domain.LEVELS[5]:
+    WORDS[f"level_{lv.score}_5"] = (lv.vi, lv.en)
+for scale in (3, 4):
+    for lv in domain.LEVELS[scale]:
+        WORDS[f"level_{lv.score}_{scale}"] = (lv.vi, lv.en)
+for r in domain.LOW_REASONS + domain.HIGH_REASONS:
+    WORDS[f"reason_{r.code}"] = (r.vi, r.en)
+for o in OUTCOMES:
+    WORDS[f"outcome_{o.code}"] = (o.vi, o.en)
+for kind, (vi, en) in ALERT_KINDS.items():
+    WORDS[f"alert_{kind}"] = (vi, en)
+
+
+def translate(key: str, lang: str, **kw) -> str:
+    pair = WORDS.get(key)
+    text = key if pair is None else pair[1 if lang == "en" else 0]
+    return text.format(**kw) if kw else text

@@ -1,0 +1,321 @@
+"""The dashboard pages (server-rendered; names and notes escaped by Jinja)."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from datetime import datetime
+
+from flask import (Blueprint, abort, current_app, g, redirect, render_template, request,
+                   send_file, url_for)
+
+from .. import accounts, alerts, figures, followup, letters, reports
+from ..rollup import LOCAL, local_day
+from . import charts, needs
+from .i18n import translate
+
+bp = Blueprint("pages", __name__)
+
+PERIOD_CHOICES = ("today", "month", "quarter", "year")
+
+
+def _(key: str, **kw) -> str:
+    return translate(key, g.lang, **kw)
+
+
+@bp.app_template_filter("when")
+def when(ts: float | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
+    return datetime.fromtimestamp(ts, LOCAL).strftime(fmt) if ts else "—"
+
+
+@bp.app_template_filter("pct")
+def pct(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.1f}%"
+
+
+def names() -> dict[str, str]:
+    """Official id -> name from the roster (issue 5's ``officials`` table) if present."""
+    cached = g.get("_names")
+    if cached is None:
+        cols = {r[1] for r in g.db.execute("PRAGMA table_info(officials)")}
+        cached = dict(g.db.execute("SELECT id, name FROM officials")) \
+            if {"id", "name"} <= cols else {}
+        g._names = cached
+    return cached
+
+
+def official_name(official: str | None) -> str:
+    if not official:
+        return "—"
+    return names().get(official, official)
+
+
+def _period(default: str = "quarter") -> figures.Period:
+    try:
+        return figures.parse_period(request.args.get("period", default))
+    except figures.PeriodError:
+        abort(404)
+
+
+@bp.app_context_processor
+def page_helpers():
+    return {"official_name": official_name, "rate_bar": charts.rate_bar,
+            "period_choices": PERIOD_CHOICES, "now": time.time(),
+            "alerts_open": _alerts_open() if g.get("user") else 0}
+
+
+def _alerts_open() -> int:
+    kinds = None if g.user.can("followup") else alerts.FLEET_KINDS
+    if not g.user.can("alerts"):
+        return 0
+    return len(alerts.listing(g.db, kinds=kinds, limit=100))
+
+
+def _labels(points: list[dict]) -> list[str]:
+    out = []
+    for p in points:
+        k = p["key"]
+        out.append(f"{k[8:10]}/{k[5:7]}" if len(k) == 10 else f"{k[5:7]}/{k[2:4]}")
+    return out
+
+
+@bp.route("/")
+def overview():
+    if not g.user.can("overview"):
+        return redirect(url_for("pages.fleet"))
+    conn = g.db
+    cards = []
+    for key, title in (("today", "today"), ("month", "this_month"),
+                       ("quarter", "this_quarter")):
+        p = figures.parse_period(key)
+        cards.append({"title": _(title), "period": p, **figures.summary(conn, p)})
+    today = local_day(time.time())
+    last30 = figures.Period("last30", today.fromordinal(today.toordinal() - 29),
+                            today.fromordinal(today.toordinal() + 1))
+    daily = figures.trend(conn, last30, "day")
+    months = figures.trend(conn, figures.last_months(today), "month")
+    quarter = figures.parse_period("quarter")
+    return render_template(
+        "overview.html", cards=cards,
+        chart30=charts.trend(daily, labels=_labels(daily), title=_("trend_30")),
+        chart12=charts.trend(months, labels=_labels(months), title=_("trend_12")),
+        cases=followup.counts(conn),
+        reasons=charts.hbars([(_(f"reason_{r['code']}"), r["count"])
+                              for r in figures.reasons(conn, quarter)][:8]),
+        quarter=quarter)
+
+
+@bp.route("/officials")
+@needs("people")
+def officials():
+    period = _period()
+    commune = figures.summary(g.db, period)
+    rows = figures.breakdown(g.db, period, "official")
+    rows.sort(key=lambda r: (r["rate"] is None, r["rate"] or 0))
+    return render_template("officials.html", period=period, commune=commune, rows=rows)
+
+
+@bp.route("/officials/<official>")
+@needs("people")
+def official(official: str):
+    period = _period()
+    conn = g.db
+    mine = figures.summary(conn, period, {"official": official})
+    commune = figures.summary(conn, period)
+    today = local_day(time.time())
+    year = figures.last_months(today)
+    own = figures.trend(conn, year, "month", {"official": official})
+    ref = [p["rate"] for p in figures.trend(conn, year, "month")]
+    if not mine["count"] and not any(p["count"] for p in own) and official not in names():
+        abort(404)
+    return render_template(
+        "official.html", official=official, period=period, mine=mine, commune=commune,
+        chart=charts.trend(own, labels=_labels(own), reference=ref,
+                           title=f"{official_name(official)} — {_('trend_12')}"),
+        reasons=charts.hbars([(_(f"reason_{r['code']}"), r["count"]) for r in
+                              figures.reasons(conn, period, official=official)]),
+        praise=charts.hbars([(_(f"reason_{r['code']}"), r["count"]) for r in
+                             figures.reasons(conn, period, low=False, official=official)]),
+        cases=followup.queue(conn, official=official, limit=50),
+        procedures=figures.breakdown(conn, period, "procedure", {"official": official}))
+
+
+@bp.route("/counters")
+@needs("people")
+def counters():
+    period = _period()
+    return render_template(
+        "breakdown.html", period=period, title=_("counters"),
+        commune=figures.summary(g.db, period),
+        tables=[(_("figures_by_counter"), "counter",
+                 figures.breakdown(g.db, period, "counter")),
+                (_("figures_by_kiosk"), "kiosk", figures.breakdown(g.db, period, "kiosk"))])
+
+
+@bp.route("/fields")
+@needs("overview")
+def fields():
+    period = _period()
+    return render_template(
+        "breakdown.html", period=period, title=_("fields"),
+        commune=figures.summary(g.db, period),
+        tables=[(_("figures_by_field"), "field", figures.breakdown(g.db, period, "field")),
+                (_("figures_by_procedure"), "procedure",
+                 figures.breakdown(g.db, period, "procedure"))])
+
+
+# --- follow-up -------------------------------------------------------------------------
+
+@bp.route("/cases")
+@needs("followup")
+def cases():
+    state = request.args.get("state", "active")
+    if state not in ("active", "overdue", "all", *followup.STATES):
+        abort(404)
+    return render_template("cases.html", state=state, now=time.time(),
+                           cases=followup.queue(g.db, state=state),
+                           counts=followup.counts(g.db))
+
+
+@bp.route("/cases/<int:case_id>")
+@needs("followup")
+def case(case_id: int):
+    c = followup.get(g.db, case_id)
+    if c is None:
+        abort(404)
+    contact = followup.contact(g.db, c) if g.user.can("contact") else None
+    if contact:
+        accounts.audit(g.db, g.user.username, "case.contact-viewed", f"case:{case_id}", {})
+    users = [r[0] for r in g.db.execute(
+        "SELECT username FROM users WHERE disabled = 0 AND role IN ('leader', 'office') "
+        "ORDER BY username")]
+    return render_template("case.html", case=c, contact=contact, now=time.time(),
+                           notes=followup.notes(g.db, case_id), users=users,
+                           outcomes=followup.OUTCOMES,
+                           trail=accounts.audit_trail(g.db, f"case:{case_id}"))
+
+
+@bp.route("/cases/<int:case_id>", methods=["POST"])
+@needs("followup")
+def case_action(case_id: int):
+    action = request.form.get("action", "")
+    by = g.user.username
+    try:
+        if action == "assign":
+            followup.assign(g.db, case_id, request.form.get("assignee", ""), by)
+        elif action == "note":
+            followup.add_note(g.db, case_id, request.form.get("text", ""), by)
+        elif action == "close":
+            followup.close(g.db, case_id, request.form.get("outcome", ""), by,
+                           request.form.get("text", ""))
+        elif action == "reopen":
+            followup.reopen(g.db, case_id, by)
+        else:
+            abort(400)
+    except followup.CaseError as e:
+        return redirect(url_for("pages.case", case_id=case_id, error=str(e)))
+    return redirect(url_for("pages.case", case_id=case_id, saved=1))
+
+
+@bp.route("/cases/<int:case_id>/letter-<kind>.docx")
+@needs("followup")
+def letter(case_id: int, kind: str):
+    if kind not in letters.KINDS:
+        abort(404)
+    c = followup.get(g.db, case_id)
+    if c is None:
+        abort(404)
+    config = current_app.config["HAILONG"]
+    data = letters.render(kind, c, commune_name=config.server.commune_name or
+                          config.server.commune, official_name=official_name(c["official"]))
+    accounts.audit(g.db, g.user.username, f"export.letter-{kind}", f"case:{case_id}", {})
+    return send_file(io.BytesIO(data), as_attachment=True,
+                     download_name=f"thu-{'xin-loi' if kind == 'apology' else 'cam-on'}"
+                                   f"-{case_id}.docx", mimetype=letters.DOCX_MIME)
+
+
+# --- fleet, alerts, audit --------------------------------------------------------------
+
+def fleet_rows() -> list[dict]:
+    rows = []
+    for kiosk, online, last_seen, status, skew in g.db.execute(
+            "SELECT id, online, last_seen, status, clock_skew FROM kiosks ORDER BY id"):
+        s = json.loads(status or "{}") or {}
+        rows.append({"id": kiosk, "online": bool(online), "last_seen": last_seen,
+                     "backlog": s.get("backlog"), "version": s.get("version"),
+                     "clock_synced": s.get("clock_synced"), "clock_skew": skew,
+                     "disk_free_mb": s.get("disk_free_mb"), "last_error": s.get("last_error")})
+    return rows
+
+
+@bp.route("/fleet")
+@needs("fleet")
+def fleet():
+    return render_template("fleet.html", rows=fleet_rows(), now=time.time())
+
+
+def _alert_kinds():
+    return None if g.user.can("followup") else alerts.FLEET_KINDS
+
+
+@bp.route("/alerts")
+@needs("alerts")
+def alert_list():
+    show_all = request.args.get("all") == "1"
+    return render_template("alerts.html", show_all=show_all,
+                           alerts=alerts.listing(g.db, kinds=_alert_kinds(),
+                                                 include_acknowledged=show_all))
+
+
+@bp.route("/alerts/<int:alert_id>/ack", methods=["POST"])
+@needs("alerts")
+def alert_ack(alert_id: int):
+    if not alerts.acknowledge(g.db, alert_id, g.user.username,
+                              request.form.get("comment", ""), kinds=_alert_kinds()):
+        abort(404)
+    return redirect(url_for("pages.alert_list"))
+
+
+@bp.route("/audit")
+@needs("audit")
+def audit():
+    return render_template("audit.html", rows=accounts.audit_trail(g.db, limit=500))
+
+
+# --- reports ---------------------------------------------------------------------------
+
+@bp.route("/reports")
+@needs("reports")
+def report():
+    period = _period("quarter")
+    today = local_day(time.time())
+    y = today.year
+    choices = [f"{y}-{m:02d}" for m in range(today.month, 0, -1)][:3] + \
+        [f"{y}-Q{q}" for q in range(1, 5)] + [f"{y}-6M", f"{y}-9M", str(y), str(y - 1)]
+    data = reports.build(g.db, period, names())
+    return render_template("reports.html", period=period, data=data,
+                           choices=[figures.parse_period(c) for c in choices])
+
+
+@bp.route("/reports/<key>.<fmt>")
+@needs("reports")
+def report_file(key: str, fmt: str):
+    try:
+        period = figures.parse_period(key)
+    except figures.PeriodError:
+        abort(404)
+    config = current_app.config["HAILONG"]
+    data = reports.build(g.db, period, names())
+    commune = config.server.commune_name or config.server.commune
+    if fmt == "xlsx":
+        body, mime = reports.to_xlsx(data, commune), reports.XLSX_MIME
+    elif fmt == "csv":
+        body, mime = reports.to_csv(data).encode("utf-8-sig"), "text/csv; charset=utf-8"
+    elif fmt == "docx":
+        body, mime = reports.to_docx(data, commune), letters.DOCX_MIME
+    else:
+        abort(404)
+    accounts.audit(g.db, g.user.username, f"export.report-{fmt}", f"report:{key}", {})
+    return send_file(io.BytesIO(body), as_attachment=True,
+                     download_name=f"bao-cao-hai-long-{key}.{fmt}", mimetype=mime)

@@ -1,0 +1,47 @@
+"""The dashboard's HTTP server: waitress (pure Python, threaded) on a background
+thread, bound to ``[web] host`` / ``port``, stopped with the server process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from waitress.server import create_server
+
+from . import create_app
+
+log = logging.getLogger(__name__)
+
+
+class WebServer:
+    def __init__(self, config):
+        self.config = config
+        self.app = create_app(config)
+        self._server = create_server(self.app, host=config.web.host, port=config.web.port,
+                                     threads=config.web.threads, ident="hailong")
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.effective_port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.config.web.host}:{self.port}/"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)
+        self._thread.start()
+        log.info("dashboard on %s", self.url)
+
+    def stop(self) -> None:
+        self._server.close()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> WebServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
