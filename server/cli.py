@@ -55,6 +55,15 @@ def stats(config_path: str, as_json: bool) -> None:
             f"{r} {n}" for r, n in figures["rejected_by_reason"].items()))
 
 
+def _register_fleet() -> None:
+    from .fleet_cli import COMMANDS  # enrolment, broker config, fleet health, roster
+    for command in COMMANDS:
+        server.add_command(command)
+
+
+_register_fleet()
+
+
 def _register_leader() -> None:
     from .leader_cli import COMMANDS  # dashboard accounts, demo data
     for command in COMMANDS:
