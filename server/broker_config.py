@@ -102,6 +102,7 @@ def mosquitto_conf(*, folder: Path, host: str, port: int, persistence: Path, use
         "log_type error",
         "log_type warning",
         "log_type notice",
+        "log_type information",  # says "Reloading config" on SIGHUP, for the technician
         "connection_messages true",
         "",
         f"listener {port} {host}",
