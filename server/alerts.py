@@ -14,12 +14,14 @@ import json
 import logging
 import sqlite3
 import time
+from datetime import datetime
 
 import requests
 import sqlite_utils
 from sqlite_utils import Migrations
 
 from . import accounts
+from .rollup import LOCAL
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +109,7 @@ def check(conn: sqlite3.Connection, settings, webhooks: tuple[str, ...],
             raised += raise_alert(
                 conn, f"offline:{kiosk}:{int(last_seen)}", "kiosk-offline", kiosk,
                 f"Thiết bị {kiosk} mất kết nối từ "
-                f"{time.strftime('%H:%M %d/%m', time.localtime(last_seen))}",
+                f"{datetime.fromtimestamp(last_seen, LOCAL):%H:%M %d/%m}",
                 {"kiosk": kiosk, "last_seen": last_seen}, webhooks, now) is not None
         backlog = (json.loads(status or "{}") or {}).get("backlog", 0)
         if backlog > settings.backlog_over:

@@ -126,12 +126,15 @@ def seed(db, count: int, *, days: int = 365, seed_value: int = 1,
                      "(SELECT id FROM ratings WHERE fingerprint LIKE 'seed%')",
                      [deadline_days * 86400])
         outcomes = followup.OUTCOME_CODES
-        rows = conn.execute("SELECT id, occurred_at FROM cases WHERE state = 'open' "
-                            "AND occurred_at < ?", [now - 7 * 86400]).fetchall()
+        # Most cases are closed within their deadline; a few older ones stay overdue.
+        rows = [r for r in conn.execute(
+            "SELECT id, occurred_at FROM cases WHERE state = 'open' AND occurred_at < ?",
+            [now - deadline_days * 86400]) if rng.random() < 0.995]
         conn.executemany(
             "UPDATE cases SET state = 'closed', outcome = ?, closed_at = ?, "
             "closed_by = 'seed', assignee = 'seed', alerted = 1 WHERE id = ?",
-            [(rng.choice(outcomes), t + rng.random() * 4 * 86400, i) for i, t in rows])
+            [(rng.choice(outcomes), t + rng.random() * deadline_days * 86400, i)
+             for i, t in rows])
         conn.execute("UPDATE cases SET alerted = 1 WHERE occurred_at < ?", [now - 86400])
     _roster(conn)
     rollup.rebuild(conn)

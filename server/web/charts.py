@@ -77,19 +77,19 @@ def trend(points: list[dict], *, labels: list[str], title: str,
     return Markup("".join(parts))
 
 
-def hbars(items: list[tuple[str, int]], width: int = 360) -> Markup:
+def hbars(items: list[tuple[str, int]], width: int = 600, cls: str = "low") -> Markup:
     """Horizontal bars with labels (reasons and their counts)."""
     if not items:
         return Markup("")
     peak = max(n for _, n in items) or 1
     row = 26
-    label_w = 200
+    label_w = 330
     parts = [f'<svg class="hbars" viewBox="0 0 {width} {row * len(items)}" role="img">']
     for i, (label, n) in enumerate(items):
         y = i * row
         w = n / peak * (width - label_w - 40)
         parts.append(f'<text class="lbl" x="{label_w - 6}" y="{y + 17}" text-anchor="end">'
-                     f'{escape(label)}</text><rect class="low" x="{label_w}" y="{y + 5}" '
+                     f'{escape(label)}</text><rect class="{cls}" x="{label_w}" y="{y + 5}" '
                      f'width="{w:.1f}" height="16" rx="3"/><text class="val" '
                      f'x="{label_w + w + 4:.1f}" y="{y + 17}">{n}</text>')
     parts.append("</svg>")

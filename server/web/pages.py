@@ -98,7 +98,7 @@ def overview():
     quarter = figures.parse_period("quarter")
     return render_template(
         "overview.html", cards=cards,
-        chart30=charts.trend(daily, labels=_labels(daily), title=_("trend_30")),
+        chart30=charts.trend(daily, labels=_labels(daily), title=_("trend_30"), width=960),
         chart12=charts.trend(months, labels=_labels(months), title=_("trend_12")),
         cases=followup.counts(conn),
         reasons=charts.hbars([(_(f"reason_{r['code']}"), r["count"])
@@ -136,7 +136,8 @@ def official(official: str):
         reasons=charts.hbars([(_(f"reason_{r['code']}"), r["count"]) for r in
                               figures.reasons(conn, period, official=official)]),
         praise=charts.hbars([(_(f"reason_{r['code']}"), r["count"]) for r in
-                             figures.reasons(conn, period, low=False, official=official)]),
+                             figures.reasons(conn, period, low=False, official=official)],
+                            cls="high"),
         cases=followup.queue(conn, official=official, limit=50),
         procedures=figures.breakdown(conn, period, "procedure", {"official": official}))
 

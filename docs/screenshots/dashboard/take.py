@@ -1,0 +1,117 @@
+"""Screenshots of the dashboard's main pages in headless Chromium, on seeded data.
+
+    .venv/bin/python docs/screenshots/dashboard/take.py
+
+Seeds a throw-away store (a year of ratings, a few kiosks with health, open cases,
+alerts), serves the dashboard in this process and saves PNGs next to this file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[2]))
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+from server import accounts, followup, seed  # noqa: E402
+from server.config import load_server_config  # noqa: E402
+from server.store import connect  # noqa: E402
+from server.watch import Watcher  # noqa: E402
+from server.web.serve import WebServer  # noqa: E402
+
+PAGES = [
+    ("login", "/login", "vi", 1280),
+    ("overview", "/", "vi", 1280),
+    ("overview-phone", "/", "vi", 390),
+    ("overview-en", "/", "en", 1280),
+    ("officials", "/officials?period=quarter", "vi", 1280),
+    ("official", "/officials/cb-le-van-cuong?period=quarter", "vi", 1280),
+    ("counters", "/counters?period=quarter", "vi", 1280),
+    ("fields", "/fields?period=quarter", "vi", 1280),
+    ("cases", "/cases", "vi", 1280),
+    ("case", "/cases/{case}", "vi", 1280),
+    ("case-phone", "/cases/{case}", "vi", 390),
+    ("fleet", "/fleet", "vi", 1280),
+    ("alerts", "/alerts", "vi", 1280),
+    ("reports", "/reports?period=2026-Q3", "vi", 1280),
+]
+
+
+def build_store(folder: Path):
+    conf = folder / "server.toml"
+    conf.write_text('[server]\ncommune = "xa-demo"\ncommune_name = "UBND xã Hài Lòng"\n'
+                    '[store]\npath = "server.db"\n[web]\nport = 0\n', encoding="utf-8")
+    config = load_server_config(conf)
+    db = connect(config.store.path)
+    seed.seed(db, 60_000, days=365)
+    accounts.add_user(db.conn, "chutich", "leader", "mat-khau-demo")
+    now = time.time()
+    kiosks = [("k01", 1, now - 20, {"backlog": 0, "version": "0.1.0", "clock_synced": True}, 0.4),
+              ("k02", 1, now - 35, {"backlog": 3, "version": "0.1.0", "clock_synced": True}, -1.2),
+              ("k03", 0, now - 5400, {"backlog": 214, "version": "0.1.0",
+                                      "clock_synced": False, "last_error": "broker unreachable"},
+               None),
+              ("k04", 1, now - 12, {"backlog": 0, "version": "0.1.0", "clock_synced": True}, 0.1)]
+    for k, online, seen, status, skew in kiosks:
+        db.conn.execute("INSERT OR REPLACE INTO kiosks (id, commune, online, last_seen, status, "
+                        "clock_skew) VALUES (?,?,?,?,?,?)",
+                        [k, "xa-demo", online, seen, json.dumps(status), skew])
+    db.conn.commit()
+    case = db.execute("SELECT c.id FROM cases c JOIN contacts t ON t.rating_id = c.rating_id "
+                      "WHERE c.state = 'open' ORDER BY c.id DESC LIMIT 1").fetchone()
+    case_id = case[0] if case else db.execute(
+        "SELECT max(id) FROM cases WHERE state = 'open'").fetchone()[0]
+    followup.assign(db.conn, case_id, "chutich", "chutich")
+    followup.add_note(db.conn, case_id, "Đã gọi điện cho người dân, hẹn gặp lại chiều nay.",
+                      "chutich")
+    db.close()
+    return config, case_id
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        config, case_id = build_store(Path(tmp))
+        with Watcher(config) as watcher:
+            watcher.round()
+            with WebServer(config) as web:
+                shoot(web.url.rstrip("/"), case_id)
+
+
+def shoot(base: str, case_id: int) -> None:
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--hide-scrollbars", "--force-device-scale-factor=1"):
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    try:
+        driver.set_window_size(1280, 900)
+        driver.get(base + "/login")
+        driver.save_screenshot(str(HERE / "login.png"))
+        driver.find_element(By.NAME, "username").send_keys("chutich")
+        driver.find_element(By.NAME, "password").send_keys("mat-khau-demo")
+        driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        for name, path, lang, width in PAGES[1:]:
+            driver.get(f"{base}/lang/{lang}?next=/login")
+            driver.get(base + path.format(case=case_id))
+            height = driver.execute_script("return document.documentElement.scrollHeight")
+            driver.set_window_size(width, min(max(height, 600), 2600))
+            time.sleep(0.2)
+            driver.save_screenshot(str(HERE / f"{name}.png"))
+            print("saved", name)
+            driver.set_window_size(1280, 900)
+    finally:
+        driver.quit()
+
+
+if __name__ == "__main__":
+    main()
