@@ -184,4 +184,9 @@ def fleet_command(config_path: str, as_json: bool) -> None:
                    + (f"  ! {r['last_error']}" if r["last_error"] else ""))
 
 
-COMMANDS = (broker_config, add_kiosk, remove_kiosk, fleet_command)
+def _commands() -> tuple:
+    from .roster_cli import roster
+    return (broker_config, add_kiosk, remove_kiosk, fleet_command, roster)
+
+
+COMMANDS = _commands()

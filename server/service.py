@@ -10,6 +10,7 @@ import threading
 from hailong.systemd import notify, watchdog_interval
 
 from .ingest import Ingest
+from .pusher import ConfigPusher
 from .watch import Watcher
 from .web.serve import WebServer
 
@@ -21,7 +22,9 @@ def serve(config, stop: threading.Event) -> None:
     # a restart), then ingest feeds them, then the dashboard opens.
     with contextlib.ExitStack() as running:
         watcher = running.enter_context(Watcher(config))
-        running.enter_context(Ingest(config, on_new_ratings=watcher.on_new_ratings))
+        ingest = running.enter_context(Ingest(config, on_new_ratings=watcher.on_new_ratings))
+        # roster changes -> retained config per kiosk, through ingest's client
+        running.enter_context(ConfigPusher(config, ingest.client, ingest.connected))
         try:
             running.enter_context(WebServer(config))
         except OSError as e:  # a busy port must not stop ingest: ratings come first

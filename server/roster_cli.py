@@ -1,0 +1,190 @@
+"""``hailong server roster ...``: edit what the kiosks show (officials, counters,
+who is on duty, scale, reasons). The running server pushes the change to the kiosks
+within ``[fleet] push_interval`` seconds; ``roster push`` shows what it will send."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hailong.cliutil import config_option, echo_json, user_errors
+
+from .fleet_cli import admin_config
+
+
+def _open(config_path: str):
+    from .roster import Roster
+    from .store import connect
+    config = admin_config(config_path)
+    db = connect(config.store.path)
+    return config, db, Roster(db)
+
+
+@click.group()
+def roster() -> None:
+    """The roster kiosks show: officials, counters, on duty, scale, reasons."""
+
+
+@roster.command("add-official")
+@config_option
+@click.option("--id", "official", required=True, help="the official's id, e.g. cb-an")
+@click.option("--name", required=True, help="full name as shown on the kiosk")
+@click.option("--title", default=None, help="job title, e.g. 'Công chức Tư pháp - Hộ tịch'")
+@click.option("--photo", default=None, help="a .jpg/.png file (copied to [fleet] "
+              "photos_dir) or an http(s) URL")
+@click.option("--counter", default=None, help="also put them on duty at this counter")
+@user_errors
+def add_official(config_path, official, name, title, photo, counter) -> None:
+    """Add an official (or update their name, title, photo)."""
+    config, db, r = _open(config_path)
+    try:
+        r.add_official(official, name, title=title, photo=photo,
+                       photos_dir=config.fleet.photos_dir)
+        if counter:
+            r.set_on_duty(counter, official)
+    finally:
+        db.close()
+    click.echo(f"official {official}: {name}" + (f", on duty at {counter}" if counter else ""))
+
+
+@roster.command("remove-official")
+@config_option
+@click.option("--id", "official", required=True, help="the official's id")
+@user_errors
+def remove_official(config_path, official) -> None:
+    """Retire an official: no longer shown; their ratings stay."""
+    _, db, r = _open(config_path)
+    try:
+        r.remove_official(official)
+    finally:
+        db.close()
+    click.echo(f"official {official} retired")
+
+
+@roster.command("set-on-duty")
+@config_option
+@click.option("--counter", required=True, help="the counter, e.g. q1")
+@click.option("--official", default=None, help="who serves there now; leave out for nobody")
+@user_errors
+def set_on_duty(config_path, counter, official) -> None:
+    """Say who is on duty at a counter (the kiosk rates them by default)."""
+    _, db, r = _open(config_path)
+    try:
+        r.set_on_duty(counter, official)
+    finally:
+        db.close()
+    click.echo(f"counter {counter}: on duty {official or 'nobody'}")
+
+
+@roster.command("set-counter")
+@config_option
+@click.option("--counter", required=True, help="the counter, e.g. q1")
+@click.option("--name", default=None, help="its name, e.g. 'Quầy 1 - Tư pháp'")
+@click.option("--officials", default=None, help="comma-separated official ids serving "
+              "here (empty: all)")
+@click.option("--scale", type=click.IntRange(3, 5), default=None, help="levels at this counter")
+@click.option("--mode", type=click.Choice(["always", "transaction"]), default=None,
+              help="rate at any time, or only after a transaction starts")
+@user_errors
+def set_counter(config_path, counter, name, officials, scale, mode) -> None:
+    """Name a counter and say who serves there."""
+    _, db, r = _open(config_path)
+    ids = None if officials is None else [o for o in officials.split(",") if o]
+    try:
+        r.set_counter(counter, name=name, officials=ids, scale=scale, mode=mode)
+    finally:
+        db.close()
+    click.echo(f"counter {counter} updated")
+
+
+@roster.command("set-scale")
+@config_option
+@click.argument("levels", type=click.IntRange(3, 5))
+@user_errors
+def set_scale(config_path, levels) -> None:
+    """The commune's rating scale: 3, 4 (default) or 5 levels."""
+    _, db, r = _open(config_path)
+    try:
+        r.set_setting("scale", levels)
+    finally:
+        db.close()
+    click.echo(f"scale: {levels} levels")
+
+
+@roster.command("set-reasons")
+@config_option
+@click.option("--kind", type=click.Choice(["low", "high"]), required=True,
+              help="reasons asked after a low or a high rating")
+@click.option("--reason", "reasons", multiple=True, required=True,
+              help="code=Vietnamese label|English label (repeat; up to 12)")
+@user_errors
+def set_reasons(config_path, kind, reasons) -> None:
+    """Set the reasons the kiosk offers after a low (or high) rating."""
+    from sync.contract import ReasonLabel
+
+    from .roster import RosterError
+    labels = []
+    for item in reasons:
+        code, _, text = item.partition("=")
+        vi, _, en = text.partition("|")
+        if not code or not vi:
+            raise RosterError(f"--reason {item!r}: write code=Vietnamese label|English label")
+        ReasonLabel(code=code, vi=vi, en=en)
+        labels.append({"code": code, "vi": vi, "en": en})
+    _, db, r = _open(config_path)
+    try:
+        r.set_setting(f"{kind}_reasons", labels[:12])
+    finally:
+        db.close()
+    click.echo(f"{kind} reasons: {', '.join(x['code'] for x in labels[:12])}")
+
+
+@roster.command("push")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="one JSON object, for scripts")
+@user_errors
+def push(config_path, as_json) -> None:
+    """Make new config revisions for changed kiosks now; the running server publishes
+    them (retained) within [fleet] push_interval seconds."""
+    from .fleet import Fleet
+    from .roster import photo_base_url
+    config, db, r = _open(config_path)
+    try:
+        kiosks = Fleet(db, config.server.commune).active()
+        made = r.refresh(kiosks, photo_base_url(config))
+        waiting = [(k, rev) for k, rev, _ in r.latest(unpublished=True)]
+    finally:
+        db.close()
+    if as_json:
+        echo_json({"made": made, "unpublished": waiting})
+        return
+    for k, rev in made:
+        click.echo(f"kiosk {k}: new revision {rev}")
+    click.echo(f"{len(waiting)} kiosk config(s) waiting for the running server to publish"
+               if waiting else "every kiosk's newest config is published")
+
+
+@roster.command("show")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="one JSON object, for scripts")
+@user_errors
+def show(config_path, as_json) -> None:
+    """Officials, counters and each kiosk's newest config revision."""
+    _, db, r = _open(config_path)
+    try:
+        report = {"officials": r.officials(), "counters": r.counters(),
+                  "settings": r.settings(),
+                  "configs": {k: rev for k, rev, _ in r.latest()}}
+    finally:
+        db.close()
+    if as_json:
+        echo_json(report)
+        return
+    for o in report["officials"]:
+        click.echo(f"official {o['id']:<12} {o['name']}" + ("" if o["active"] else " (retired)")
+                   + (f"  photo {Path(o['photo']).name}" if o["photo"] else ""))
+    for c in report["counters"]:
+        click.echo(f"counter  {c['id']:<12} {c['name'] or ''}  on duty: {c['on_duty'] or '-'}")
+    for k, rev in report["configs"].items():
+        click.echo(f"kiosk    {k:<12} config revision {rev}")
