@@ -190,7 +190,7 @@ def test_names_and_notes_are_escaped(tmp_path):
     db = connect(config.store.path)
     followup.add_note(db.conn, 1, f"note {evil}", "leader")
     db.conn.execute("CREATE TABLE IF NOT EXISTS officials (id TEXT PRIMARY KEY, name TEXT)")
-    db.conn.execute("INSERT OR REPLACE INTO officials VALUES ('cb-x', ?)", [evil])
+    db.conn.execute("INSERT OR REPLACE INTO officials (id, name) VALUES ('cb-x', ?)", [evil])
     db.conn.commit()
     db.close()
     client = create_app(config).test_client()
