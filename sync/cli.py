@@ -27,4 +27,11 @@ def run(config_path: str) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    Uplink(config).run(stop)
+    uplink = Uplink(config)
+    # officials' photos for the UI, which never touches the network (kiosk/photos.py)
+    from kiosk.photos import PhotoFetcher
+    photos = PhotoFetcher(config.store.path).start()
+    try:
+        uplink.run(stop)
+    finally:
+        photos.stop()
