@@ -72,7 +72,12 @@ def demo(state: str, kiosks: int, every: float, duration: float | None) -> None:
     processes: list[subprocess.Popen] = []
     with LocalBroker(folder / "broker") as broker:
         server_conf = folder / "server.toml"
-        server_conf.write_text(server_toml(commune=COMMUNE, store="server.db", port=broker.port))
+        from server.seed import prepare_demo
+        from server.web.serve import pick_port
+        web_port = pick_port()
+        server_conf.write_text(server_toml(commune=COMMUNE, store="server.db", port=broker.port,
+                                           web_port=web_port))
+        username, password = prepare_demo(server_conf)  # a seeded dashboard to open
         processes.append(hailong_process("server", "run", "--config", str(server_conf),
                                          log=folder / "server.log"))
         recorders = []
@@ -92,6 +97,7 @@ def demo(state: str, kiosks: int, every: float, duration: float | None) -> None:
             click.echo(f"  kiosk    k{n:02d}: simulated citizens every {every:g} s, "
                        f"uplink log sync-k{n:02d}.log")
         click.echo(f"  figures  hailong server stats --config {server_conf}")
+        click.echo(f"  dashboard http://127.0.0.1:{web_port}/  login {username} / {password}")
         click.echo("Ctrl-C stops everything.")
 
         rng = random.Random()

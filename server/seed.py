@@ -153,3 +153,26 @@ def _roster(conn) -> None:
                                  officials)
     except sqlite3.Error as e:  # their table may need more than a name; ids then show
         log.info("seed: roster not filled: %s", e)
+
+
+DEMO_USER, DEMO_PASSWORD = "chutich", "hailong-demo"
+
+
+def prepare_demo(config_path, ratings: int = 50_000) -> tuple[str, str]:
+    """For ``hailong demo``: a year of seeded ratings (once) and a leader account;
+    returns (username, password) to print."""
+    from . import accounts
+    from .config import load_server_config
+    from .store import connect
+
+    config = load_server_config(config_path)
+    db = connect(config.store.path)
+    try:
+        if not db.execute("SELECT 1 FROM ratings LIMIT 1").fetchone():
+            seed(db, ratings, commune=config.server.commune,
+                 low_at_or_below=config.followup.low_at_or_below,
+                 deadline_days=config.followup.deadline_days)
+        accounts.add_user(db.conn, DEMO_USER, "leader", DEMO_PASSWORD)
+    finally:
+        db.close()
+    return DEMO_USER, DEMO_PASSWORD

@@ -45,3 +45,16 @@ class WebServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def pick_port(host: str = "127.0.0.1", preferred: int = 8080) -> int:
+    """``preferred`` if it is free, else any free port (for the demo)."""
+    import socket
+    for port in (preferred, 0):
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise OSError("no free port")
