@@ -56,40 +56,56 @@ def raise_alert(conn: sqlite3.Connection, key: str, kind: str, subject: str, mes
                 payload: dict, webhooks: tuple[str, ...] = (),
                 now: float | None = None) -> int | None:
     """Store an alert once per ``key``; queue its webhook deliveries. None if known."""
+    ids = _raise_many(conn, [(key, kind, subject, message, payload)], webhooks, now)
+    return ids[0] if ids else None
+
+
+def _raise_many(conn: sqlite3.Connection, items: list[tuple], webhooks: tuple[str, ...],
+                now: float | None = None, mark_cases: list[int] = ()) -> list[int]:
+    """All new alerts of one check in ONE transaction: every commit by another
+    connection can make ingest's open transaction retry (SQLite WAL snapshots), so
+    the housekeeper commits as rarely as it can."""
     now = time.time() if now is None else now
+    known: set[str] = set()
+    keys = [i[0] for i in items]
+    for at in range(0, len(keys), 500):  # under SQLite's limit on bound parameters
+        chunk = keys[at:at + 500]
+        known.update(r[0] for r in conn.execute(
+            f"SELECT key FROM alerts WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+    fresh = [i for i in items if i[0] not in known]
+    if not fresh and not mark_cases:
+        return []
+    ids = []
     with conn:
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO alerts (key, at, kind, subject, message, payload) "
-            "VALUES (?,?,?,?,?,?)",
-            [key, now, kind, subject, message, json.dumps(payload, ensure_ascii=False)])
-        if not cur.rowcount:
-            return None
-        alert_id = cur.lastrowid
-        conn.executemany("INSERT INTO alert_deliveries (alert_id, webhook, next_at) "
-                         "VALUES (?,?,?)", [(alert_id, url, now) for url in webhooks])
-    log.info("alert %s: %s", kind, message)
-    return alert_id
+        for key, kind, subject, message, payload in fresh:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO alerts (key, at, kind, subject, message, payload) "
+                "VALUES (?,?,?,?,?,?)",
+                [key, now, kind, subject, message, json.dumps(payload, ensure_ascii=False)])
+            if cur.rowcount:
+                ids.append(cur.lastrowid)
+                conn.executemany("INSERT INTO alert_deliveries (alert_id, webhook, next_at) "
+                                 "VALUES (?,?,?)", [(cur.lastrowid, url, now) for url in webhooks])
+                log.info("alert %s: %s", kind, message)
+        conn.executemany("UPDATE cases SET alerted = 1 WHERE id = ?", [(i,) for i in mark_cases])
+    return ids
 
 
 def check(conn: sqlite3.Connection, settings, webhooks: tuple[str, ...],
           now: float | None = None) -> int:
     """Look for every kind of alert; returns how many new ones were raised."""
     now = time.time() if now is None else now
-    raised = 0
+    items: list[tuple] = []
     # New low ratings: one alert per case not yet alerted.
     rows = conn.execute("SELECT id, official, counter, score, scale, reasons FROM cases "
                         "WHERE alerted = 0 ORDER BY id LIMIT 500").fetchall()
     for case_id, official, counter, score, scale, reasons in rows:
-        raised += raise_alert(
-            conn, f"low:{case_id}", "low-rating", official or "",
+        items.append((
+            f"low:{case_id}", "low-rating", official or "",
             f"Đánh giá {score}/{scale} cho {official or '?'} tại quầy {counter or '?'} "
             f"(phản ánh #{case_id})",
             {"case": case_id, "official": official, "counter": counter, "score": score,
-             "scale": scale, "reasons": json.loads(reasons or "[]")}, webhooks, now) is not None
-    if rows:
-        with conn:
-            conn.executemany("UPDATE cases SET alerted = 1 WHERE id = ?",
-                             [(r[0],) for r in rows])
+             "scale": scale, "reasons": json.loads(reasons or "[]")}))
     # An official with N or more low ratings in the last P days (once per official per
     # period window, so a flood does not page the leader every minute).
     days = settings.official_low_days
@@ -98,34 +114,30 @@ def check(conn: sqlite3.Connection, settings, webhooks: tuple[str, ...],
             "SELECT official, count(*) FROM cases WHERE occurred_at >= ? AND official "
             "IS NOT NULL GROUP BY official HAVING count(*) >= ?",
             [now - days * 86400, settings.official_low_count]):
-        raised += raise_alert(
-            conn, f"repeated:{official}:{window}", "official-repeated", official,
-            f"{official}: {n} đánh giá không hài lòng trong {days} ngày",
-            {"official": official, "low": n, "days": days}, webhooks, now) is not None
+        items.append((f"repeated:{official}:{window}", "official-repeated", official,
+                      f"{official}: {n} đánh giá không hài lòng trong {days} ngày",
+                      {"official": official, "low": n, "days": days}))
     # Kiosks offline too long, and growing backlogs.
     for kiosk, online, last_seen, status in conn.execute(
             "SELECT id, online, last_seen, status FROM kiosks"):
         if not online and last_seen and now - last_seen > settings.kiosk_offline_minutes * 60:
-            raised += raise_alert(
-                conn, f"offline:{kiosk}:{int(last_seen)}", "kiosk-offline", kiosk,
-                f"Thiết bị {kiosk} mất kết nối từ "
-                f"{datetime.fromtimestamp(last_seen, LOCAL):%H:%M %d/%m}",
-                {"kiosk": kiosk, "last_seen": last_seen}, webhooks, now) is not None
+            items.append((f"offline:{kiosk}:{int(last_seen)}", "kiosk-offline", kiosk,
+                          f"Thiết bị {kiosk} mất kết nối từ "
+                          f"{datetime.fromtimestamp(last_seen, LOCAL):%H:%M %d/%m}",
+                          {"kiosk": kiosk, "last_seen": last_seen}))
         backlog = (json.loads(status or "{}") or {}).get("backlog", 0)
         if backlog > settings.backlog_over:
-            raised += raise_alert(
-                conn, f"backlog:{kiosk}:{int(now // 86400)}", "backlog", kiosk,
-                f"Thiết bị {kiosk} còn {backlog} đánh giá chưa gửi được",
-                {"kiosk": kiosk, "backlog": backlog}, webhooks, now) is not None
+            items.append((f"backlog:{kiosk}:{int(now // 86400)}", "backlog", kiosk,
+                          f"Thiết bị {kiosk} còn {backlog} đánh giá chưa gửi được",
+                          {"kiosk": kiosk, "backlog": backlog}))
     # Cases past their deadline (escalated by followup.escalate_overdue).
     for case_id, official in conn.execute(
             "SELECT id, official FROM cases WHERE escalated_at IS NOT NULL "
             "AND state != 'closed'"):
-        raised += raise_alert(
-            conn, f"overdue:{case_id}", "case-overdue", official or "",
-            f"Phản ánh #{case_id} ({official or '?'}) quá hạn xử lý",
-            {"case": case_id, "official": official}, webhooks, now) is not None
-    return raised
+        items.append((f"overdue:{case_id}", "case-overdue", official or "",
+                      f"Phản ánh #{case_id} ({official or '?'}) quá hạn xử lý",
+                      {"case": case_id, "official": official}))
+    return len(_raise_many(conn, items, webhooks, now, [r[0] for r in rows]))
 
 
 def body(alert: dict, style: str, chat_id: str) -> dict:

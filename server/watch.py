@@ -1,12 +1,13 @@
 """The leader side's background work, next to ingest in ``hailong server run``.
 
 * On new ratings (the ingest callback, on the writer thread, after commit): open
-  follow-up cases for the low ones and wake the housekeeper. That is all the writer
-  thread does for us: a few indexed inserts.
+  follow-up cases for the low ones, add them to the daily figures, and wake the
+  housekeeper. That is all the writer thread does for us: a few indexed inserts.
 * At start-up: rebuild the daily figures and open cases for any low rating that has
   none (ratings committed just before a crash, before the callback ran).
-* The housekeeper thread: keeps the daily figures up to date, escalates overdue
-  cases, deletes expired call-back numbers, raises alerts.
+* The housekeeper thread: rebuilds the daily figures now and then, escalates
+  overdue cases, deletes expired call-back numbers, raises alerts; it writes only
+  when there is something new, in as few transactions as it can.
 * The delivery thread: POSTs alerts to webhooks, retrying with backoff.
 """
 
@@ -46,10 +47,17 @@ class Watcher:
     # --- the ingest callback ------------------------------------------------------------
 
     def on_new_ratings(self, ratings: list[contract.Rating]) -> None:
+        # Both writes happen here, on the writer thread between two ingest transactions,
+        # not on the housekeeper: a commit from another connection in the middle of an
+        # ingest transaction makes SQLite refuse that transaction's first write
+        # (SQLITE_BUSY_SNAPSHOT in WAL mode; the busy timeout does not apply), and the
+        # kiosks would have to re-send.
         f = self.config.followup
-        followup.open_cases(self._callback_db.conn, low_at_or_below=f.low_at_or_below,
+        conn = self._callback_db.conn
+        followup.open_cases(conn, low_at_or_below=f.low_at_or_below,
                             deadline_days=f.deadline_days,
                             rating_ids=[r.id for r in ratings])
+        rollup.catch_up(conn)
         self._wake.set()
 
     # --- start-up and threads -----------------------------------------------------------
@@ -100,8 +108,6 @@ class Watcher:
         if time.monotonic() - self._last_rebuild > c.web.rollup_rebuild_minutes * 60:
             rollup.rebuild(conn)
             self._last_rebuild = time.monotonic()
-        else:
-            rollup.catch_up(conn)
         followup.escalate_overdue(conn)
         if time.monotonic() - self._last_purge > PURGE_EVERY or not self._last_purge:
             followup.purge_contacts(conn, c.privacy.contact_retention_days)
