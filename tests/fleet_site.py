@@ -88,7 +88,8 @@ class Client:
         if ca or tls:
             self.client.tls_set(ca_certs=ca)
         self.client.on_connect = self._on_connect
-        self.client.on_message = lambda c, u, m: self.messages.append((m.topic, m.payload))
+        self.qos: list[int] = []
+        self.client.on_message = self._on_message
         self.client.on_subscribe = lambda c, u, mid, codes, p: self.suback.extend(codes)
         self.client.connect("127.0.0.1", port, keepalive=30)
         self.client.loop_start()
@@ -101,6 +102,10 @@ class Client:
         self._connack.set()
         if reason_code.is_failure:
             client.disconnect()  # do not retry: the test wants the refusal
+
+    def _on_message(self, client, userdata, message):
+        self.messages.append((message.topic, message.payload))
+        self.qos.append(message.qos)
 
     @property
     def refused(self) -> bool:
