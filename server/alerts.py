@@ -207,6 +207,12 @@ def listing(conn: sqlite3.Connection, *, kinds: tuple[str, ...] | None = None,
     return out
 
 
+def open_count(conn: sqlite3.Connection, kinds: tuple[str, ...] | None = None) -> int:
+    only = f" AND kind IN ({','.join('?' * len(kinds))})" if kinds is not None else ""
+    return conn.execute(f"SELECT count(*) FROM alerts WHERE acknowledged_at IS NULL{only}",
+                        list(kinds or ())).fetchone()[0]
+
+
 def acknowledge(conn: sqlite3.Connection, alert_id: int, by: str, comment: str = "",
                 kinds: tuple[str, ...] | None = None) -> bool:
     only = f" AND kind IN ({','.join('?' * len(kinds))})" if kinds is not None else ""

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from hailong.errors import HailongError
 
-from .rollup import LOW_SQL, SATISFIED_SQL, local_day
+from .rollup import local_day
 
 DIMENSIONS = ("official", "counter", "kiosk", "field", "procedure")
 
@@ -98,10 +98,7 @@ def _where(period: Period, filters: dict[str, str] | None) -> tuple[str, list]:
     return " AND ".join(clauses), args
 
 
-_AGG = (f"sum(CASE WHEN suspect = 0 THEN n END), "
-        f"sum(CASE WHEN suspect = 0 AND {SATISFIED_SQL} THEN n END), "
-        f"sum(CASE WHEN suspect = 0 AND {LOW_SQL} THEN n END), "
-        f"sum(CASE WHEN suspect = 1 THEN n END)")
+_AGG = "sum(n), sum(sat), sum(low), sum(sus)"
 
 
 def _row(count, satisfied, low, suspect) -> dict:
@@ -113,11 +110,12 @@ def _row(count, satisfied, low, suspect) -> dict:
 def summary(conn: sqlite3.Connection, period: Period,
             filters: dict[str, str] | None = None) -> dict:
     where, args = _where(period, filters)
-    row = conn.execute(f"SELECT {_AGG} FROM daily WHERE {where}", args).fetchone()
+    row = conn.execute(f"SELECT {_AGG} FROM daily2 WHERE {where}", args).fetchone()
     out = _row(*row)
-    out["by_score"] = {f"{scale}:{score}": n for scale, score, n in conn.execute(
-        f"SELECT scale, score, sum(n) FROM daily WHERE {where} AND suspect = 0 "
-        "GROUP BY scale, score ORDER BY scale, score DESC", args)}
+    if not filters:
+        out["by_score"] = {f"{scale}:{score}": n for scale, score, n in conn.execute(
+            "SELECT scale, score, sum(n) FROM daily_scores WHERE day >= ? AND day < ? "
+            "GROUP BY scale, score ORDER BY scale, score DESC", args[:2])}
     return out
 
 
@@ -126,7 +124,7 @@ def breakdown(conn: sqlite3.Connection, period: Period, by: str,
     if by not in DIMENSIONS:
         raise ValueError(by)
     where, args = _where(period, filters)
-    rows = conn.execute(f"SELECT {by}, {_AGG} FROM daily WHERE {where} GROUP BY {by} "
+    rows = conn.execute(f"SELECT {by}, {_AGG} FROM daily2 WHERE {where} GROUP BY {by} "
                         f"ORDER BY {by}", args).fetchall()
     return [{"key": r[0], **_row(*r[1:])} for r in rows]
 
@@ -139,7 +137,7 @@ def trend(conn: sqlite3.Connection, period: Period, step: str = "auto",
     where, args = _where(period, filters)
     bucket = "day" if step == "day" else "substr(day, 1, 7)"
     got = {r[0]: _row(*r[1:]) for r in conn.execute(
-        f"SELECT {bucket}, {_AGG} FROM daily WHERE {where} GROUP BY 1", args)}
+        f"SELECT {bucket}, {_AGG} FROM daily2 WHERE {where} GROUP BY 1", args)}
     out = []
     d = period.start
     while d < period.end:

@@ -70,6 +70,11 @@ def m001_cases(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX case_notes_case ON case_notes (case_id)")
 
 
+@migrations()
+def m002_cases_by_time(db: sqlite_utils.Database) -> None:
+    db.execute("CREATE INDEX cases_occurred ON cases (occurred_at)")
+
+
 def low_condition(low_at_or_below: int) -> str:
     """SQL for 'this rating opens a case' over the ``ratings`` columns."""
     if low_at_or_below:
@@ -179,12 +184,13 @@ def queue(conn: sqlite3.Connection, *, state: str = "active", official: str | No
 
 def counts(conn: sqlite3.Connection, now: float | None = None) -> dict:
     now = time.time() if now is None else now
-    row = conn.execute(
-        "SELECT sum(state = 'open'), sum(state = 'in-progress'), "
-        "sum(state != 'closed' AND deadline < ?), sum(state = 'closed') FROM cases",
-        [now]).fetchone()
-    return {"open": row[0] or 0, "in_progress": row[1] or 0, "overdue": row[2] or 0,
-            "closed": row[3] or 0}
+    # Separate counts, each answered from the (state, deadline) index.
+    n = {state: conn.execute("SELECT count(*) FROM cases WHERE state = ?", [state]
+                             ).fetchone()[0] for state in STATES}
+    overdue = sum(conn.execute("SELECT count(*) FROM cases WHERE state = ? AND deadline < ?",
+                               [state, now]).fetchone()[0] for state in STATES[:2])
+    return {"open": n["open"], "in_progress": n["in-progress"], "overdue": overdue,
+            "closed": n["closed"]}
 
 
 def contact(conn: sqlite3.Connection, case: dict) -> dict | None:

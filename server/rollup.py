@@ -2,6 +2,11 @@
 procedure and score, so dashboard pages and reports over a million ratings read a few
 thousand rows instead of scanning them all.
 
+Tables: ``daily2`` (counts per day, kiosk, counter, official, field, procedure:
+``n`` non-suspect ratings, ``sat`` satisfied, ``low`` low, ``sus`` suspect),
+``daily_scores`` (per day and score) and ``daily_reasons`` (per day, official,
+counter, field and reason code).
+
 The rollup follows the ``ratings`` table by rowid (each new row is counted once, in
 the ingest callback) and is rebuilt from scratch at start-up and every
 ``[web] rollup_rebuild_minutes``: a rating from a kiosk whose clock was wrong can be
@@ -34,8 +39,6 @@ DAY_SQL = f"date(occurred_at + {UTC_OFFSET}, 'unixepoch')"
 SATISFIED_SQL = "(score >= scale - CASE WHEN scale = 3 THEN 0 ELSE 1 END)"
 LOW_SQL = "(score <= CASE WHEN scale = 5 THEN 2 ELSE 1 END)"
 
-KEYS = ("day", "kiosk", "counter", "official", "field", "procedure", "scale", "score",
-        "suspect")
 
 
 @migrations()
@@ -54,6 +57,25 @@ def m001_daily(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE rollup_state (name TEXT PRIMARY KEY, last_rowid INTEGER)")
 
 
+@migrations()
+def m002_daily_counts(db: sqlite_utils.Database) -> None:
+    # One row per day and (kiosk, counter, official, field, procedure) with the counts
+    # already split (all / satisfied / low / suspect): 8x fewer rows than one per
+    # score, which keeps a year's report over a million ratings well under 300 ms.
+    db.execute("DROP TABLE daily")
+    db.execute("""CREATE TABLE daily2 (
+        day TEXT NOT NULL, kiosk TEXT NOT NULL, counter TEXT NOT NULL,
+        official TEXT NOT NULL, field TEXT NOT NULL, procedure TEXT NOT NULL,
+        n INTEGER NOT NULL, sat INTEGER NOT NULL, low INTEGER NOT NULL, sus INTEGER NOT NULL,
+        PRIMARY KEY (day, kiosk, counter, official, field, procedure))""")
+    db.execute("CREATE INDEX daily2_official ON daily2 (official, day)")
+    db.execute("""CREATE TABLE daily_scores (
+        day TEXT NOT NULL, scale INTEGER NOT NULL, score INTEGER NOT NULL, n INTEGER NOT NULL,
+        PRIMARY KEY (day, scale, score))""")
+    db.execute("DELETE FROM daily_reasons")
+    db.execute("DELETE FROM rollup_state")  # rebuilt at the next start
+
+
 def local_day(ts: float) -> date:
     return datetime.fromtimestamp(ts, LOCAL).date()
 
@@ -63,15 +85,21 @@ def day_start(d: date) -> float:
 
 
 def _add(conn: sqlite3.Connection, low_rowid: int, high_rowid: int) -> None:
-    rng = "rowid > ? AND rowid <= ?"
     conn.execute(f"""
-        INSERT INTO daily (day, kiosk, counter, official, field, procedure, scale, score,
-                           suspect, n)
+        INSERT INTO daily2 (day, kiosk, counter, official, field, procedure, n, sat, low, sus)
         SELECT {DAY_SQL}, coalesce(kiosk, ''), coalesce(counter, ''), coalesce(official, ''),
-               coalesce(field, ''), coalesce(procedure, ''), scale, score,
-               suspect IS NOT NULL, count(*)
-        FROM ratings WHERE {rng}
-        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+               coalesce(field, ''), coalesce(procedure, ''),
+               sum(suspect IS NULL), sum(suspect IS NULL AND {SATISFIED_SQL}),
+               sum(suspect IS NULL AND {LOW_SQL}), sum(suspect IS NOT NULL)
+        FROM ratings WHERE rowid > ? AND rowid <= ?
+        GROUP BY 1, 2, 3, 4, 5, 6
+        ON CONFLICT DO UPDATE SET n = n + excluded.n, sat = sat + excluded.sat,
+            low = low + excluded.low, sus = sus + excluded.sus""", [low_rowid, high_rowid])
+    conn.execute(f"""
+        INSERT INTO daily_scores (day, scale, score, n)
+        SELECT {DAY_SQL}, scale, score, count(*) FROM ratings
+        WHERE rowid > ? AND rowid <= ? AND suspect IS NULL
+        GROUP BY 1, 2, 3
         ON CONFLICT DO UPDATE SET n = n + excluded.n""", [low_rowid, high_rowid])
     conn.execute(f"""
         INSERT INTO daily_reasons (day, official, counter, field, reason, low, n)
@@ -112,8 +140,8 @@ def _rebuild(conn: sqlite3.Connection) -> int:
     started = time.monotonic()
     with conn:
         high = conn.execute("SELECT max(rowid) FROM ratings").fetchone()[0] or 0
-        conn.execute("DELETE FROM daily")
-        conn.execute("DELETE FROM daily_reasons")
+        for table in ("daily2", "daily_scores", "daily_reasons"):
+            conn.execute(f"DELETE FROM {table}")
         _add(conn, -1, high)
         conn.execute("INSERT INTO rollup_state (name, last_rowid) VALUES ('daily', ?) "
                      "ON CONFLICT(name) DO UPDATE SET last_rowid = excluded.last_rowid",

@@ -190,8 +190,8 @@ def test_rollup_follows_new_ratings_and_rebuild_agrees(tmp_path):
     rollup.catch_up(conn)
     store_ratings(config, [rating(4, official="cb-binh", reasons=("smiled",))])
     assert rollup.catch_up(conn) == 1
-    before = sorted(conn.execute("SELECT * FROM daily"))
+    before = sorted(conn.execute("SELECT * FROM daily2"))
     rollup.rebuild(conn)
-    assert sorted(conn.execute("SELECT * FROM daily")) == before
-    assert conn.execute("SELECT sum(n) FROM daily").fetchone()[0] == 6
+    assert sorted(conn.execute("SELECT * FROM daily2")) == before
+    assert conn.execute("SELECT sum(n) FROM daily2").fetchone()[0] == 6
     db.close()

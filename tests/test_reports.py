@@ -123,7 +123,7 @@ def test_seed_and_add_user_commands(tmp_path):
     assert bad.returncode == 1 and "at least 8" in bad.stderr
     db = connect(tmp_path / "server.db")
     n = db.execute("SELECT count(*) FROM ratings").fetchone()[0]
-    in_rollup = db.execute("SELECT sum(n) FROM daily").fetchone()[0]
+    in_rollup = db.execute("SELECT sum(n) + sum(sus) FROM daily2").fetchone()[0]
     cases = db.execute("SELECT count(*) FROM cases").fetchone()[0]
     low = db.execute(f"SELECT count(*) FROM ratings WHERE suspect IS NULL AND "
                      f"{rollup.LOW_SQL}").fetchone()[0]

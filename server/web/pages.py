@@ -69,7 +69,7 @@ def _alerts_open() -> int:
     kinds = None if g.user.can("followup") else alerts.FLEET_KINDS
     if not g.user.can("alerts"):
         return 0
-    return len(alerts.listing(g.db, kinds=kinds, limit=100))
+    return alerts.open_count(g.db, kinds)
 
 
 def _labels(points: list[dict]) -> list[str]:
