@@ -327,5 +327,7 @@ def ensure_server_password(config_path: str | os.PathLike) -> tuple[str, Path | 
     fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
     with os.fdopen(fd, "w") as f:
         f.write(password + "\n")
+    # the folder's group may read it (install.sh makes /etc/hailong/secrets root:hailong)
+    os.chown(secret, -1, secret.parent.stat().st_gid)
     log.info("made the server's broker password in %s", secret)
     return password, secret

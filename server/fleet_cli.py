@@ -27,7 +27,22 @@ def _fleet(config):
     from .fleet import Fleet
     from .store import connect
     db = connect(config.store.path)
+    own_like_folder(config.store.path)
     return db, Fleet(db, config.server.commune)
+
+
+def own_like_folder(path) -> None:
+    """Run as root (sudo) on a server, a command that creates the store must leave it
+    to the service's user, who owns the folder (/var/lib/hailong), not to root."""
+    import os
+    path = Path(path)
+    if os.geteuid() != 0:
+        return
+    folder = path.parent.stat()
+    for suffix in ("", "-wal", "-shm"):
+        p = Path(str(path) + suffix)
+        if p.exists() and p.stat().st_uid != folder.st_uid:
+            os.chown(p, folder.st_uid, folder.st_gid)
 
 
 @click.command("broker-config")

@@ -10,7 +10,7 @@ import click
 
 from hailong.cliutil import config_option, echo_json, user_errors
 
-from .fleet_cli import admin_config
+from .fleet_cli import admin_config, own_like_folder
 
 
 def _open(config_path: str):
@@ -18,6 +18,7 @@ def _open(config_path: str):
     from .store import connect
     config = admin_config(config_path)
     db = connect(config.store.path)
+    own_like_folder(config.store.path)
     return config, db, Roster(db)
 
 
