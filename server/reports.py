@@ -39,8 +39,9 @@ def build(conn: sqlite3.Connection, period: figures.Period,
     out = {"period": period.key, "label": period.label("vi"), "label_en": period.label("en"),
            "start": period.start.isoformat(), "end": period.end.isoformat(),
            "generated_at": time.time(), "summary": figures.summary(conn, period)}
+    cuts = figures.breakdowns(conn, period)
     for dim, _, _ in SECTIONS:
-        rows = figures.breakdown(conn, period, dim)
+        rows = cuts[dim]
         if dim == "official":
             for r in rows:
                 r["name"] = names.get(r["key"], r["key"] or "")
