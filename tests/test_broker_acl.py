@@ -57,6 +57,7 @@ def test_anonymous_wrong_password_and_removed_kiosk_are_refused(tmp_path):
         assert not connect_refused(site.port, "k01", conf.broker.password)
         assert not connect_refused(site.port, SERVER_USER, site.server_password)
 
+        live = Client(site.port, "k01", conf.broker.password, client_id="live")
         # revoke, with the broker reloaded by the configured command this time
         site.write_server_conf(f'reload_command = "kill -HUP {site.broker.process.pid}"')
         out = hailong("server", "remove-kiosk", "--config", str(site.server_conf),
@@ -64,6 +65,10 @@ def test_anonymous_wrong_password_and_removed_kiosk_are_refused(tmp_path):
         assert "reloaded the broker" in out
         wait_until(lambda: connect_refused(site.port, "k01", conf.broker.password),
                    timeout=10, message="removed kiosk refused")
+        # a removed kiosk that was connected is thrown off at the reload, not left on
+        wait_until(lambda: not live.client.is_connected(), timeout=10,
+                   message="connected removed kiosk disconnected")
+        live.close()
         # enrolling again issues a new password; the old one stays dead
         again = load_kiosk_config(site.add_kiosk("k01"))
         assert again.broker.password != conf.broker.password
