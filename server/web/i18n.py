@@ -89,6 +89,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "backlog": ("Chưa gửi", "Backlog"),
     "clock_skew": ("Lệch giờ (giây)", "Clock skew (s)"),
     "version": ("Phiên bản", "Version"),
+    "revoked": ("đã thu hồi", "revoked"),
+    "not_enrolled": ("chưa đăng ký", "not enrolled"),
     "acknowledge": ("Đã biết", "Acknowledge"),
     "acknowledged": ("Đã xác nhận", "Acknowledged"),
     "comment": ("Nhận xét", "Comment"),

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
-import json
 import time
 from datetime import datetime
 
 from flask import (Blueprint, abort, current_app, g, redirect, render_template, request,
                    send_file, url_for)
 
+import sqlite_utils
+
 from .. import accounts, alerts, figures, followup, letters, reports
+from .. import fleet as fleet_store
 from ..rollup import LOCAL, local_day
 from . import charts, needs
 from .i18n import translate
@@ -239,15 +241,8 @@ def letter(case_id: int, kind: str):
 # --- fleet, alerts, audit --------------------------------------------------------------
 
 def fleet_rows() -> list[dict]:
-    rows = []
-    for kiosk, online, last_seen, status, skew in g.db.execute(
-            "SELECT id, online, last_seen, status, clock_skew FROM kiosks ORDER BY id"):
-        s = json.loads(status or "{}") or {}
-        rows.append({"id": kiosk, "online": bool(online), "last_seen": last_seen,
-                     "backlog": s.get("backlog"), "version": s.get("version"),
-                     "clock_synced": s.get("clock_synced"), "clock_skew": skew,
-                     "disk_free_mb": s.get("disk_free_mb"), "last_error": s.get("last_error")})
-    return rows
+    """Issue 5's fleet view: enrolled kiosks and kiosks heard from, with health."""
+    return fleet_store.fleet_view(sqlite_utils.Database(g.db))
 
 
 @bp.route("/fleet")
