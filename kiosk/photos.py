@@ -33,6 +33,12 @@ def cache_folder(outbox_path: str | os.PathLike) -> Path:
     return Path(outbox_path).parent / "photos"
 
 
+def photo_path(config, official: contract.Official | None) -> Path | None:
+    """For the UI (``kiosk/ui/app.py``): the cached photo of ``official`` for the kiosk
+    whose loaded config is ``config``, or None. Reads the cache folder only."""
+    return PhotoCache(cache_folder(config.store.path)).photo_path(official)
+
+
 class PhotoCache:
     def __init__(self, folder: str | os.PathLike):
         self.folder = Path(folder)

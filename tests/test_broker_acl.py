@@ -157,3 +157,25 @@ def test_broker_config_explains_what_is_missing(tmp_path):
     r = hailong("server", "broker-config", "--config", str(conf), "--out",
                 str(tmp_path / "b"), check=False)
     assert r.returncode == 1 and "could also be a kiosk id" in r.stderr
+
+
+def test_broker_check_for_the_doctor_names_each_problem(tmp_path):
+    from hailong.broker import free_port
+    from hailong.settings import Section
+    from kiosk.brokercheck import check_broker
+
+    with FleetSite(tmp_path, tls=True) as site:
+        conf = load_kiosk_config(site.add_kiosk("k01"))
+        site.reload()
+        b = dict(conf.broker)
+
+        def check(**changes):
+            return check_broker(Section("broker", {**b, **changes}), timeout=3)
+        assert check().ok and "over TLS" in check().detail
+        assert "refused user 'k01'" in check(password="wrong").detail
+        assert "does not exist" in check(tls_ca=str(tmp_path / "nope.crt")).detail
+        other = FleetSite(tmp_path / "other", tls=True).broker_dir / "tls" / "ca.crt"
+        assert "does not vouch" in check(tls_ca=str(other)).detail
+        assert "no MQTT answer" in check(tls_ca="").detail        # plain MQTT to the TLS port
+        assert "TLS handshake" in check(port=site.port).detail    # TLS to the plain port
+        assert "cannot reach" in check(port=free_port()).detail

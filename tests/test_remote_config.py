@@ -96,6 +96,8 @@ def test_roster_reaches_offline_kiosk_with_photos_cached(tmp_path, procs):
             wait_until(lambda: remote.photo_path("cb-an") and remote.photo_path("cb-binh"),
                        message="photos cached")
             assert remote.photo_path("cb-an").read_bytes() == PNG
+            from kiosk.photos import photo_path   # what the UI calls
+            assert photo_path(load_kiosk_config(k01), remote.official("cb-an")).read_bytes() == PNG
             assert remote.photo_path(remote.on_duty).parent == load_kiosk_config(
                 k01).store.path.parent / "photos"
 
