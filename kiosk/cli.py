@@ -57,3 +57,43 @@ def status(config_path: str, as_json: bool) -> None:
         click.echo(f"  rejected {r['id']}: {r['reason']}")
     if event:
         click.echo(f"  last event: {event['kind']}: {event['detail']}")
+
+
+@kiosk.command()
+@config_option
+@click.option("--headless", is_flag=True, help="no screen: SDL's dummy video driver (tests, "
+              "the demo without a display)")
+@user_errors
+def run(config_path: str, headless: bool) -> None:
+    """Run the rating screen: full screen on the Pi, a window on a desktop."""
+    from .ui.run import run_kiosk
+
+    run_kiosk(load_kiosk_config(config_path), headless=headless)
+
+
+@kiosk.command()
+@config_option
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="folder for the PNG files")
+@click.option("--size", "sizes", multiple=True, help="WxH, e.g. 800x480 (repeatable); "
+              "default: 800x480, 1024x600, 1280x800, 1920x1080 and portrait")
+@user_errors
+def screenshots(config_path: str, out_dir: str, sizes: tuple[str]) -> None:
+    """Render every screen to PNG (for docs and layout checks)."""
+    import os
+    from pathlib import Path
+
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    from .ui.display import parse_size
+    from .ui.layout import SIZES
+    from .ui.screenshots import take_screenshots
+
+    chosen = tuple(parse_size(s, "--size") for s in sizes) or SIZES
+    shots = take_screenshots(config_path, Path(out_dir), sizes=chosen)
+    bad = [s for s in shots if s.problems]
+    for shot in shots:
+        click.echo(f"{shot.path}" + (f"  LAYOUT: {'; '.join(shot.problems)}"
+                                      if shot.problems else ""))
+    click.echo(f"{len(shots)} screenshots in {out_dir}, {len(bad)} with layout problems")
+    if bad:
+        raise SystemExit(1)

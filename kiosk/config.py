@@ -34,6 +34,53 @@ KIOSK_SETTINGS: tuple[Setting, ...] = (
             minimum=0.0),
     Setting("clock", "assume", str, "system", "'system' reads the kernel's NTP state; "
             "'synced' or 'unsynced' override it", choices=("system", "synced", "unsynced")),
+    # The screen (kiosk/ui): docs/kiosk.md
+    Setting("display", "mode", str, "auto", "'fullscreen' (the Pi, SDL kmsdrm), 'window' "
+            "(a laptop), or 'auto': full screen when there is no desktop (no DISPLAY or "
+            "WAYLAND_DISPLAY)", choices=("auto", "fullscreen", "window")),
+    Setting("display", "size", str, "1024x600", "window size WxH (full screen uses the "
+            "screen's own size)"),
+    Setting("display", "font", Path, "", "a TTF/OTF file covering Vietnamese; empty: "
+            "DejaVu Sans or Noto Sans found through fontconfig"),
+    Setting("display", "language", str, "vi", "language each citizen starts in",
+            choices=("vi", "en")),
+    Setting("flow", "mode", str, "always", "'always' open (any citizen may rate) or "
+            "'transaction' (one rating per transaction from the session topic); the "
+            "server's config overrides it", choices=("always", "transaction")),
+    Setting("flow", "idle_timeout", float, 30.0, "seconds without a touch before any "
+            "screen goes back to idle (what was pressed is kept)", minimum=5.0),
+    Setting("flow", "transaction_timeout", float, 120.0, "seconds the rating screen stays "
+            "open for a transaction in 'transaction' mode", minimum=10.0),
+    Setting("flow", "thanks_seconds", float, 4.0, "seconds the thank-you screen shows",
+            minimum=1.0, maximum=30.0),
+    Setting("flow", "cooldown", float, 2.0, "seconds after a rating during which presses "
+            "are ignored", minimum=0.0, maximum=30.0),
+    Setting("flow", "suspect_interval", float, 4.0, "presses closer than this many seconds "
+            "to the previous one are stored but flagged suspect", minimum=0.0),
+    Setting("flow", "follow_up", bool, True, "ask for reasons after a low score"),
+    Setting("flow", "ask_phone", bool, True, "offer a call-back number (with consent) "
+            "after the reasons"),
+    Setting("flow", "contact_retention_days", int, 90, "days the commune keeps a call-back "
+            "number; stated in the consent sentence (Decree 13/2023)", minimum=1,
+            maximum=3650),
+    Setting("flow", "tech_pin", str, "", "PIN of the technician menu (five taps in the "
+            "top-left corner, or F12); empty disables the menu", secret=True),
+    Setting("gpio", "pin_factory", str, "auto", "gpiozero pin factory for the buttons: "
+            "auto, lgpio, rpigpio, pigpio, native; 'mock' only for tests and demos",
+            choices=("auto", "lgpio", "rpigpio", "pigpio", "native", "mock")),
+    Setting("gpio", "buttons", list, [], "BCM pins of the rating buttons, best level "
+            "first (left to right); empty: touch only"),
+    Setting("gpio", "leds", list, [], "BCM pins of the buttons' lights, in the same order"),
+    Setting("gpio", "buzzer", int, 0, "BCM pin of a buzzer that beeps on a press; 0: none",
+            minimum=0, maximum=27),
+    Setting("gpio", "bounce", float, 0.05, "button debounce time in seconds", minimum=0.0,
+            maximum=1.0),
+    Setting("sound", "enabled", bool, True, "play a chime inviting a rating and on thank "
+            "you (silent where there is no sound device)"),
+    Setting("sound", "volume", float, 0.6, "0.0 (mute) to 1.0", minimum=0.0, maximum=1.0),
+    Setting("sound", "prompt_file", Path, "", "a recorded voice prompt (WAV/OGG) instead "
+            "of the chime"),
+    Setting("sound", "thanks_file", Path, "", "a recorded thank-you (WAV/OGG)"),
 )
 
 

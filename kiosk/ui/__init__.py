@@ -1,0 +1,7 @@
+"""The kiosk's screens (pygame): a state machine of screens a citizen finishes in seconds.
+
+``app.KioskApp`` owns the state machine and the one input handler; ``screens`` draws
+each screen onto any ``Surface`` (so tests render under ``SDL_VIDEODRIVER=dummy``
+and assert on pixels); ``layout`` scales everything to the screen; ``fonts`` finds
+a font that covers Vietnamese; ``i18n`` holds the message catalogs.
+"""

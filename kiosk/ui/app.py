@@ -1,0 +1,510 @@
+"""The kiosk's state machine and its one input handler.
+
+``KioskApp`` owns the screens (see ``screens``), the current one, the inactivity
+timer and the failsafe: an exception in any screen, or an outbox that cannot store,
+puts up the out-of-order screen instead of a traceback or a frozen face.
+
+The loop blocks in ``pygame.event.wait`` with a timeout (the next thing due: the
+outbox poll, a screen's timer, the watchdog), and draws only when something
+changed, so an idle kiosk costs next to no CPU.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from collections import deque
+from datetime import datetime
+
+import pygame
+
+import hailong
+from hailong import domain
+from hailong.systemd import notify, watchdog_interval
+from sync import contract
+
+from ..duty import Duty
+from ..outbox import Outbox, OutboxError
+from ..recorder import PressGuard, Recorder, Transaction
+from . import draw
+from .events import BUTTON, TapFilter
+from .fonts import Fonts, find_font
+from .i18n import LANGUAGES, MSGIDS, translator
+from .screens import SCREENS, Screen
+
+log = logging.getLogger(__name__)
+
+FOLLOW_UP = ("reasons", "phone")
+POLL_EVERY = 0.5      # seconds between looks at the outbox for config and sessions
+CORNER_TAPS = 5       # taps in the top-left corner within CORNER_WINDOW open the PIN screen
+CORNER_WINDOW = 4.0
+
+
+class KioskApp:
+    def __init__(self, config, outbox: Outbox, surface: pygame.Surface, *, inputs=None,
+                 sound=None, fonts: Fonts | None = None, clock=time.monotonic):
+        from ..sound import Sound
+
+        self.config = config
+        self.flow = config.flow
+        self.outbox = outbox
+        self.surface = surface
+        self.inputs = inputs
+        self.sound = sound or Sound(enabled=False)
+        self.clock = clock
+        self.fonts = fonts or Fonts(*find_font(config.display.font or None))
+        self.recorder = Recorder.from_config(config, outbox, guard=PressGuard(
+            min_interval=config.flow.suspect_interval))
+        self.duty = Duty(outbox)
+        self.default_language = config.display.language
+        self.lang = self.default_language
+        self.t = translator(self.lang)
+        self.remote: contract.KioskConfig | None = None
+        self.screens: dict[str, Screen] = {cls.name: cls(self) for cls in SCREENS}
+        self.screen: Screen | None = None
+        self.dirty = True
+        self.running = True
+        self.taps = TapFilter(clock)
+        self.corner: deque[float] = deque(maxlen=CORNER_TAPS)
+        self.last_activity = clock()
+        self.cooldown_until = 0.0
+        self.open_rating: str | None = None   # scored, follow-up not finished yet
+        self.last_input = "-"
+        self.frames = 0
+        self._next_poll = 0.0
+        self.poll()
+        self.go("idle")
+
+    # --- what screens read ------------------------------------------------------------
+
+    @property
+    def scale(self) -> int:
+        return self.remote.scale if self.remote else self.config.kiosk.scale
+
+    @property
+    def mode(self) -> str:
+        return self.remote.mode if self.remote else self.flow.mode
+
+    @property
+    def levels(self) -> tuple[domain.Level, ...]:
+        return domain.LEVELS[self.scale]
+
+    @property
+    def low_reasons(self):
+        if self.remote and self.remote.low_reasons:
+            return tuple(self.remote.low_reasons)
+        return domain.LOW_REASONS
+
+    @property
+    def counter_label(self) -> str:
+        return (self.remote.counter_name if self.remote and self.remote.counter_name
+                else self.config.kiosk.counter)
+
+    def label(self, item) -> str:
+        """The Vietnamese or English label of a level or reason (English may be missing)."""
+        return item.en if self.lang == "en" and item.en else item.vi
+
+    def official(self, official_id: str | None) -> contract.Official | None:
+        if not official_id:
+            return None
+        for o in (self.remote.officials if self.remote else ()):
+            if o.id == official_id:
+                return o
+        return contract.Official(id=official_id, name=official_id)
+
+    def on_duty(self) -> contract.Official | None:
+        tx = self.recorder.transaction
+        return self.official((tx.official if tx else None) or self.recorder.official)
+
+    def photo_for(self, official: contract.Official):
+        """A cached local photo file if the photo cache has one (else initials are drawn)."""
+        try:
+            from .. import photos  # issue 5's cache; optional
+        except ImportError:
+            return None
+        getter = getattr(photos, "photo_path", None) or getattr(photos, "cached_photo", None)
+        if getter is None:
+            return None
+        try:
+            return getter(self.config, official)
+        except Exception:  # a broken cache must never take the screen down
+            log.exception("photo cache failed for %s", official.id)
+            return None
+
+    def transaction_dossier(self) -> str | None:
+        tx = self.recorder.transaction
+        return tx.dossier if tx else None
+
+    def all_strings(self, remote: bool = True) -> list[str]:
+        """Every string a screen may show, in every language (for the font check);
+        ``remote=False`` leaves out names and labels the server sent."""
+        out = []
+        for lang in LANGUAGES:
+            t = translator(lang)
+            out += [t(m) for m in MSGIDS]
+        for scale in domain.LEVELS:
+            out += [s for lv in domain.LEVELS[scale] for s in (lv.vi, lv.en)]
+        out += [s for r in domain.LOW_REASONS + domain.HIGH_REASONS for s in (r.vi, r.en)]
+        if remote and self.remote:
+            out += [s for r in self.low_reasons for s in (r.vi, r.en) if s]
+            out += [s for o in self.remote.officials for s in (o.name, o.title or "") if s]
+            out.append(self.remote.counter_name)
+        return [s for s in out if s]
+
+    # --- the state machine ----------------------------------------------------------
+
+    def go(self, name: str, **params) -> None:
+        old = self.screen
+        try:
+            if old is not None:
+                old.exit()
+            if old is not None and old.name in FOLLOW_UP and name not in FOLLOW_UP:
+                self._seal_open()
+            self.screen = self.screens[name]
+            self.screen.enter(**params)
+        except Exception as e:  # the failsafe: never stay on a half-entered screen
+            if name == "out_of_order":
+                raise
+            log.exception("entering %s failed", name)
+            self.go("out_of_order", detail=str(e))
+            return
+        log.debug("screen %s -> %s", old.name if old else None, name)
+        self.last_activity = self.clock()
+        self.dirty = True
+
+    def fail(self, detail: str) -> None:
+        log.error("out of order: %s", detail)
+        try:
+            self.outbox.log_event("kiosk-out-of-order", detail)
+        except Exception:
+            pass
+        self.go("out_of_order", detail=detail)
+
+    def recover(self) -> None:
+        """From out-of-order: back to idle if the outbox answers again."""
+        try:
+            self.outbox.db.execute("SELECT count(*) FROM ratings").fetchone()
+        except Exception as e:
+            log.warning("still out of order: %s", e)
+            return
+        self.go("idle")
+
+    def _seal_open(self) -> None:
+        if self.open_rating:
+            try:
+                self.outbox.seal(self.open_rating)
+            except OutboxError as e:
+                log.error("could not seal %s: %s (the uplink seals it later)",
+                          self.open_rating, e)
+            self.open_rating = None
+
+    # --- the citizen's flow ---------------------------------------------------------
+
+    def set_language(self, lang: str) -> None:
+        if lang != self.lang:
+            self.lang, self.t = lang, translator(lang)
+            self.dirty = True
+
+    def toggle_language(self) -> None:
+        self.set_language("en" if self.lang == "vi" else "vi")
+
+    def can_rate(self) -> bool:
+        return self.mode == "always" or self.recorder.transaction is not None
+
+    def start_rating(self) -> None:
+        if self.can_rate():
+            self.go("rating")
+            self.sound.play("prompt")
+
+    def rate_position(self, position: int) -> None:
+        if 0 <= position < len(self.levels):
+            self.rate(self.levels[position].score)
+
+    def rate(self, score: int) -> None:
+        """The one handler every score goes through: stored before the screen moves on."""
+        now = self.clock()
+        if now < self.cooldown_until:
+            log.info("press ignored: cooldown after a rating")
+            return
+        if not self.can_rate():
+            log.info("press ignored: no open transaction")
+            return
+        follow = self.flow.follow_up and domain.is_low(score, self.scale)
+        self.recorder.scale = self.scale
+        try:
+            rating = self.recorder.press(score, sealed=not follow, at=now, lang=self.lang)
+        except OutboxError as e:
+            self.fail(str(e))
+            return
+        self.cooldown_until = now + self.flow.cooldown
+        if self.inputs is not None:
+            position = [lv.score for lv in self.levels].index(score)
+            self.inputs.acknowledge(position)
+        if follow:
+            self.open_rating = rating.id
+            self.go("reasons")
+        else:
+            self.go("thanks")
+            self.sound.play("thanks")
+
+    def finish_reasons(self, codes: list[str]) -> None:
+        if self.open_rating and codes:
+            try:
+                self.recorder.amend(self.open_rating, reasons=codes, seal=not self.flow.ask_phone)
+            except OutboxError as e:
+                self.fail(str(e))
+                return
+        if self.flow.ask_phone:
+            self.go("phone")
+        else:
+            self.go("thanks", low=True)
+            self.sound.play("thanks")
+
+    def finish_contact(self, phone: str | None, consent_text: str) -> None:
+        if self.open_rating and phone:
+            contact = contract.Contact(phone=phone, consent=True, consent_text=consent_text)
+            try:
+                if not self.recorder.amend(self.open_rating, contact=contact):
+                    log.warning("rating %s was already sealed: number not added",
+                                self.open_rating)
+            except OutboxError as e:
+                self.fail(str(e))
+                return
+            self.open_rating = None
+        self.go("thanks", low=True)
+        self.sound.play("thanks")
+
+    # --- technician -----------------------------------------------------------------
+
+    def open_pin(self) -> None:
+        if self.flow.tech_pin:
+            self.go("pin")
+        else:
+            log.warning("technician menu asked for, but [flow] tech_pin is not set")
+
+    def check_pin(self, digits: str) -> None:
+        if self.flow.tech_pin and hmac.compare_digest(digits, self.flow.tech_pin):
+            self.outbox.log_event("tech-menu", "opened")
+            self.go("tech")
+        else:
+            log.warning("wrong technician PIN")
+            self.go("idle")
+
+    def sign_in(self, official_id: str) -> None:
+        self.duty.sign_in(official_id)
+        self._refresh_duty()
+
+    def sign_out(self) -> None:
+        self.duty.sign_out()
+        self._refresh_duty()
+
+    def test_lights(self) -> None:
+        if self.inputs is not None:
+            self.inputs.test()
+
+    def lights(self, on: bool) -> None:
+        if self.inputs is not None:
+            self.inputs.lights(on)
+
+    def tech_info(self) -> dict:
+        t = self.t
+        counts = self.outbox.counts()
+        last_ack = self.outbox.db.execute("SELECT max(acked_at) FROM ratings").fetchone()[0]
+        event = self.outbox.last_event()
+        synced = self.recorder.clock.is_synced()
+        on_duty = self.official(self.recorder.official)
+        when = (datetime.fromtimestamp(last_ack).strftime("%Y-%m-%d %H:%M:%S")
+                if last_ack else t("never"))
+        lines = [
+            t("Kiosk {kiosk} · counter {counter} · version {version}", kiosk=self.config.kiosk.id,
+              counter=self.config.kiosk.counter, version=hailong.__version__),
+            t("Backlog: {pending} waiting, {unsealed} unfinished, {rejected} rejected", **counts),
+            t("Last ack from the server: {when}", when=when),
+            t("Clock: {now} ({state})", now=datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+              state=t("synchronised") if synced else t("NOT synchronised")),
+            t("Last event: {event}", event=f"{event['kind']} {event['detail']}"[:60]
+              if event else "-"),
+            t("On duty: {name}", name=on_duty.name if on_duty else t("nobody")),
+            t("Press any button to test it. Last input: {what}", what=self.last_input),
+        ]
+        roster = list(self.remote.officials) if self.remote else []
+        if not roster:
+            lines.append(t("No roster from the server yet"))
+        return {"lines": lines, "roster": roster, "counts": counts}
+
+    # --- outbox polling ---------------------------------------------------------------
+
+    def _refresh_duty(self) -> None:
+        roster = self.remote.on_duty if self.remote else None
+        official = self.duty.on_duty(roster)
+        if official != self.recorder.official:
+            self.recorder.official = official
+            self.dirty = True
+
+    def poll(self) -> None:
+        """Read what the uplink left in the outbox: config and transactions."""
+        if self.outbox.was_replaced():
+            log.warning("the outbox file was replaced: reopening it")
+            self.outbox.close()
+            self.outbox = Outbox(self.outbox.path)
+            self.recorder.outbox = self.outbox
+            self.duty = Duty(self.outbox)
+        remote = self.outbox.config()
+        if remote != self.remote:
+            self.remote = remote
+            self.recorder.scale = self.scale
+            self.dirty = True
+        self._refresh_duty()
+        waiting = self.outbox.db.execute(
+            "SELECT 1 FROM sessions WHERE used = 0 LIMIT 1").fetchone()
+        if waiting:
+            session = self.outbox.take_session()
+            if session is not None:
+                self.open_transaction(session)
+
+    def open_transaction(self, session: contract.Session) -> None:
+        self.recorder.transaction = Transaction(
+            id=session.transaction, official=session.official, dossier=session.dossier,
+            procedure=session.procedure, field=session.field)
+        log.info("transaction %s opened", session.transaction)
+        if self.screen is not None and self.screen.name in ("idle", "rating"):
+            self.go("rating")
+            self.sound.play("prompt")
+
+    # --- input ------------------------------------------------------------------------
+
+    def handle(self, event: pygame.event.Event) -> None:
+        """The one handler: every input, whatever its source, comes through here."""
+        screen = self.screen
+        assert screen is not None
+        if event.type == pygame.QUIT:
+            self.running = False
+        elif event.type in (pygame.FINGERDOWN, pygame.MOUSEBUTTONDOWN):
+            pos = self.taps.tap(event, self.surface.get_size())
+            if pos is not None:
+                self.last_input = f"touch {pos[0]},{pos[1]}"
+                self._tap(pos)
+        elif event.type == pygame.KEYDOWN:
+            self.last_input = f"key {pygame.key.name(event.key)}"
+            self.last_activity = self.clock()
+            if event.key == pygame.K_F12:
+                self.open_pin()
+            else:
+                screen.on_key(event.key, event.unicode or "")
+        elif event.type == BUTTON:
+            self.last_input = f"button {event.index + 1}"
+            self.last_activity = self.clock()
+            screen.on_button(event.index)
+        elif event.type in (pygame.VIDEOEXPOSE, pygame.WINDOWEXPOSED, pygame.VIDEORESIZE):
+            self.dirty = True
+
+    def _tap(self, pos: tuple[int, int]) -> None:
+        screen = self.screen
+        now = self.clock()
+        self.last_activity = now
+        w, h = self.surface.get_size()
+        if screen.name in ("idle", "out_of_order") and pos[0] < w * 0.12 and pos[1] < h * 0.15:
+            self.corner.append(now)
+            if len(self.corner) == CORNER_TAPS and now - self.corner[0] < CORNER_WINDOW:
+                self.corner.clear()
+                self.open_pin()
+            return
+        for target in screen.targets:
+            if target.rect.collidepoint(pos):
+                screen.on_target(target.name)
+                return
+        screen.on_background(pos)
+
+    # --- the loop -----------------------------------------------------------------------
+
+    def render(self) -> None:
+        try:
+            self.screen.draw(self.surface)
+        except Exception as e:
+            if self.screen.name == "out_of_order":
+                self.surface.fill(draw.FAULT_BG)
+                log.exception("even the out-of-order screen failed to draw")
+            else:
+                log.exception("drawing %s failed", self.screen.name)
+                self.fail(f"draw {self.screen.name}: {e}")
+                self.screen.draw(self.surface)
+        if pygame.display.get_init() and pygame.display.get_surface() is self.surface:
+            pygame.display.flip()
+        self.frames += 1
+        self.dirty = False
+
+    def _inactivity_limit(self) -> float | None:
+        limit = self.screen.timeout
+        if limit is None:
+            limit = self.flow.idle_timeout
+        return limit or None
+
+    def wait_time(self) -> float:
+        now = self.clock()
+        due = [self._next_poll]
+        limit = self._inactivity_limit()
+        if limit:
+            due.append(self.last_activity + limit)
+        tick = self.screen.next_tick()
+        if tick is not None:
+            due.append(tick)
+        return max(0.0, min(due) - now)
+
+    def step(self, events: list[pygame.event.Event]) -> None:
+        """Handle events, timers and polling; draw if anything changed."""
+        for event in events:
+            try:
+                self.handle(event)
+            except Exception as e:
+                log.exception("handling %s failed", pygame.event.event_name(event.type))
+                self.fail(str(e))
+        now = self.clock()
+        try:
+            if now >= self._next_poll:
+                self._next_poll = now + POLL_EVERY
+                self.poll()
+            tick = self.screen.next_tick()
+            if tick is not None and now >= tick:
+                self.screen.tick(now)
+            limit = self._inactivity_limit()
+            if limit and now - self.last_activity >= limit:
+                self.timeout()
+        except OutboxError as e:
+            self.fail(str(e))
+        except Exception as e:
+            log.exception("kiosk step failed")
+            self.fail(str(e))
+        if self.dirty:
+            self.render()
+
+    def timeout(self) -> None:
+        """Nobody touched the screen for a while: back to idle, keeping what was stored."""
+        name = self.screen.name
+        log.info("inactivity on %s: back to idle", name)
+        if name == "rating" and self.mode == "transaction":
+            self.recorder.transaction = None  # the citizen left without rating
+        self.go("idle")
+
+    def run(self, first_frame_hook=None) -> None:
+        """The loop: block for events until something is due; draw only when dirty."""
+        self.render()
+        notify("READY=1")
+        if first_frame_hook:
+            first_frame_hook()
+        beat = watchdog_interval() or 10.0
+        next_beat = self.clock()
+        while self.running:
+            timeout = min(self.wait_time(), max(0.0, next_beat - self.clock()))
+            first = pygame.event.wait(max(1, int(timeout * 1000)))
+            events = [first] if first.type != pygame.NOEVENT else []
+            events += pygame.event.get()
+            self.step(events)
+            if self.clock() >= next_beat:
+                notify("WATCHDOG=1")
+                next_beat = self.clock() + beat
+
+    def close(self) -> None:
+        self._seal_open()
+        if self.inputs is not None:
+            self.inputs.lights(False)
