@@ -149,7 +149,11 @@ def fleet_view(db: sqlite_utils.Database, now: float | None = None) -> list[dict
     """One row per kiosk, enrolled or merely heard from: identity, enrolment, health.
 
     Keys: ``id, counter, enrolled, revoked, online, last_seen, age_s, backlog,
-    rejected, version, clock_skew, clock_synced, disk_free_mb, last_error``.
+    rejected, version, clock_skew, clock_synced, disk_free_mb, last_error,
+    ack_clock_skew``. ``clock_skew`` is the kiosk's clock minus the server's when the
+    status arrived; ``ack_clock_skew`` the same from the server time carried in the
+    last ack (kiosk clock at receipt minus server clock at sending: it includes the
+    network delay, and does not depend on when the status was queued).
     """
     now = time.time() if now is None else now
     rows: dict[str, dict] = {}
@@ -166,8 +170,19 @@ def fleet_view(db: sqlite_utils.Database, now: float | None = None) -> list[dict
                    backlog=s.get("backlog"), rejected=s.get("rejected"),
                    version=s.get("version"), clock_skew=skew,
                    clock_synced=s.get("clock_synced"), disk_free_mb=s.get("disk_free_mb"),
-                   last_error=s.get("last_error"))
+                   last_error=s.get("last_error"), ack_clock_skew=_ack_skew(s))
     empty = dict(online=False, last_seen=None, age_s=None, backlog=None, rejected=None,
                  version=None, clock_skew=None, clock_synced=None, disk_free_mb=None,
-                 last_error=None)
-    return [{**empty, **rows[k]} for k in sorted(rows)]
+                 last_error=None, ack_clock_skew=None)
+    out = [{**empty, **rows[k]} for k in sorted(rows)]
+    for row in out:
+        if row["revoked"]:
+            # a removed kiosk cannot say goodbye (the broker drops it at the reload), so
+            # its last retained status may still say online
+            row["online"] = False
+    return out
+
+
+def _ack_skew(status: dict) -> float | None:
+    at, server_time = status.get("last_ack_at"), status.get("last_ack_server_time")
+    return round(at - server_time, 3) if at and server_time else None

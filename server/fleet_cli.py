@@ -192,7 +192,10 @@ def fleet_command(config_path: str, as_json: bool) -> None:
     for r in rows:
         state = "revoked" if r["revoked"] else ("online" if r["online"] else "OFFLINE")
         seen = f"seen {r['age_s']:.0f} s ago" if r["age_s"] is not None else "never seen"
-        skew = f"clock {r['clock_skew']:+.1f} s" if r["clock_skew"] is not None else ""
+        # the skew from the last ack is the better one: a retained status replayed to a
+        # restarted server is old, which makes its own skew look wrong
+        skew_s = r["ack_clock_skew"] if r["ack_clock_skew"] is not None else r["clock_skew"]
+        skew = f"clock {skew_s:+.1f} s" if skew_s is not None else ""
         click.echo(f"{r['id']:<12} {r['counter'] or '-':<8} {state:<8} {seen:<20} "
                    f"backlog {r['backlog'] if r['backlog'] is not None else '-':<6} "
                    f"v{r['version'] or '?':<8} {skew}"
