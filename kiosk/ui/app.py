@@ -120,14 +120,11 @@ class KioskApp:
     def photo_for(self, official: contract.Official):
         """A cached local photo file if the photo cache has one (else initials are drawn)."""
         try:
-            from .. import photos  # issue 5's cache; optional
+            from ..photos import photo_path  # filled by the sync process; disk only
         except ImportError:
             return None
-        getter = getattr(photos, "photo_path", None) or getattr(photos, "cached_photo", None)
-        if getter is None:
-            return None
         try:
-            return getter(self.config, official)
+            return photo_path(self.config, official)
         except Exception:  # a broken cache must never take the screen down
             log.exception("photo cache failed for %s", official.id)
             return None

@@ -3,8 +3,10 @@
 pygame's built-in font (freesansbold) has no glyphs for most Vietnamese letters:
 "Rất" and "Ủy" come out as boxes. So the kiosk asks fontconfig (``fc-match``) for
 DejaVu Sans or Noto Sans, or uses the configured file, and at start-up renders
-every UI string through :meth:`Fonts.missing` — ``pygame.font.Font.metrics``
-returns ``None`` for a character the font lacks.
+every UI string through :meth:`Fonts.missing`. That check uses ``pygame.freetype``:
+its ``get_metrics`` returns ``None`` for a character the font lacks, whereas
+``pygame.font.Font.metrics`` (SDL_ttf 2.20+, as in pygame 2.6) answers with the
+metrics of the "missing glyph" box and so cannot tell.
 """
 
 from __future__ import annotations
@@ -81,12 +83,16 @@ class Fonts:
 
     def missing(self, texts: Iterable[str]) -> dict[str, str]:
         """Characters each font cannot draw, as {text: missing chars}; empty means all good."""
+        import pygame.freetype
+
+        if not pygame.freetype.get_init():
+            pygame.freetype.init()
         out: dict[str, str] = {}
-        for bold in (False, True):
-            font = self.get(24, bold)
+        for path in {self.regular, self.bold}:
+            font = pygame.freetype.Font(str(path), 24)
             for text in texts:
                 text = unicodedata.normalize("NFC", text)
-                metrics = font.metrics(text)
+                metrics = font.get_metrics(text)
                 lacking = "".join(ch for ch, m in zip(text, metrics)
                                   if m is None and not ch.isspace())
                 if lacking:
