@@ -7,6 +7,7 @@ the same path as the screen. Prints what runs where; Ctrl-C stops everything.
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -89,8 +90,16 @@ def demo(state: str, kiosks: int, every: float, duration: float | None) -> None:
                                              log=folder / f"sync-k{n:02d}.log"))
             config = load_kiosk_config(conf)
             recorders.append(Recorder.from_config(config, Outbox(config.store.path)))
+        # The first kiosk's screen as a window, when there is a desktop to show it on.
+        screen = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        if screen:
+            processes.append(hailong_process("kiosk", "run", "--config",
+                                             str(folder / "kiosk-k01.toml"),
+                                             log=folder / "screen-k01.log"))
 
         click.echo(f"Hài Lòng demo — state in {folder}")
+        if screen:
+            click.echo("  screen   k01's rating screen in a window (log screen-k01.log)")
         click.echo(f"  broker   mosquitto on 127.0.0.1:{broker.port}")
         click.echo(f"  server   hailong server run --config {server_conf}  (log server.log)")
         for n in range(1, kiosks + 1):

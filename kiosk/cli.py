@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from hailong.cliutil import config_option, echo_json, user_errors
 
 from .config import load_kiosk_config
 from .outbox import Outbox
+
+# pygame greets on stdout when imported; that would spoil --json output.
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 
 @click.group()
@@ -96,4 +101,24 @@ def screenshots(config_path: str, out_dir: str, sizes: tuple[str]) -> None:
                                       if shot.problems else ""))
     click.echo(f"{len(shots)} screenshots in {out_dir}, {len(bad)} with layout problems")
     if bad:
+        raise SystemExit(1)
+
+
+@kiosk.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="one JSON object, for scripts")
+@user_errors
+def doctor(config_path: str, as_json: bool) -> None:
+    """Check display, touch, GPIO, font, clock, disk, outbox, broker and sound."""
+    from .doctor import as_json as to_json
+    from .doctor import diagnose
+
+    results = diagnose(load_kiosk_config(config_path))
+    report = to_json(results)
+    if as_json:
+        echo_json(report)
+    else:
+        for r in results:
+            click.echo(f"{r.status.upper():5} {r.name:8} {r.detail}")
+    if not report["ok"]:
         raise SystemExit(1)

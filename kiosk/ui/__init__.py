@@ -5,3 +5,7 @@ each screen onto any ``Surface`` (so tests render under ``SDL_VIDEODRIVER=dummy`
 and assert on pixels); ``layout`` scales everything to the screen; ``fonts`` finds
 a font that covers Vietnamese; ``i18n`` holds the message catalogs.
 """
+
+import os
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no greeting on stdout
