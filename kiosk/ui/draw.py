@@ -51,7 +51,10 @@ def face(surface: pygame.Surface, center: tuple[int, int], radius: int, colour,
     bend = moodv * radius * 0.28
     points = [(cx + t * half, base + bend * (1 - t * t))
               for t in (i / 10 - 1 for i in range(21))]
-    pygame.draw.lines(surface, INK, False, points, max(3, radius // 11))
+    width = max(3, radius // 11)
+    pygame.draw.lines(surface, INK, False, points, width)
+    for point in points:  # round joins and ends: thick polylines are jagged otherwise
+        pygame.draw.circle(surface, INK, point, width / 2)
 
 
 def wrap(font: pygame.font.Font, text: str, width: int) -> list[str]:
@@ -114,14 +117,15 @@ def chip(surface: pygame.Surface, fonts: Fonts, rect: pygame.Rect, label: str,
     bg, fg = (SELECTED, WHITE) if selected else (WHITE, INK)
     pygame.draw.rect(surface, bg, rect, border_radius=radius)
     pygame.draw.rect(surface, BORDER, rect, width=max(2, radius // 5), border_radius=radius)
-    box = pygame.Rect(0, 0, rect.h * 0.38, rect.h * 0.38)
-    box.midleft = (rect.x + rect.h * 0.2, rect.centery)
+    side = min(rect.h * 0.38, rect.w * 0.16)
+    box = pygame.Rect(0, 0, side, side)
+    box.midleft = (rect.x + side * 0.5, rect.centery)
     pygame.draw.rect(surface, WHITE, box, border_radius=4)
     pygame.draw.rect(surface, INK, box, width=max(2, box.w // 10), border_radius=4)
     if selected:
         tick(surface, box, SELECTED)
-    label_rect = pygame.Rect(box.right + rect.h * 0.15, rect.y + 4,
-                             rect.right - box.right - rect.h * 0.25, rect.h - 8)
+    label_rect = pygame.Rect(box.right + side * 0.4, rect.y + 4,
+                             rect.right - box.right - side * 0.6, rect.h - 8)
     text(surface, fonts, label, label_rect, size=size, colour=fg, align="left")
 
 

@@ -63,7 +63,7 @@ class Screen:
     # --- shared pieces -------------------------------------------------------------
 
     def _lang_target(self, area: pygame.Rect, m: Metrics) -> Target:
-        rect = pygame.Rect(0, 0, m.px(190), max(m.min_target, m.px(78)))
+        rect = pygame.Rect(0, 0, m.px(150 if m.portrait else 190), max(m.min_target, m.px(78)))
         rect.topright = (area.right, area.y)
         return Target("lang", rect)
 
@@ -81,9 +81,10 @@ class Screen:
         lang = self._lang_target(pygame.Rect(inner.x, band.centery - m.min_target // 2,
                                              inner.w, m.min_target), m)
         self._draw_lang(surface, lang, m)
+        self.band_bottom = band.bottom
         official = self.app.on_duty()
         x = inner.x
-        if official is not None:
+        if official is not None and not m.portrait:  # portrait: the words need the width
             r = inner.h // 2
             draw.avatar(surface, self.app.fonts, (inner.x + r, inner.centery), r,
                         official.name, self.app.photo_for(official))
@@ -182,7 +183,7 @@ class Rating(Screen):
         title = (t("How satisfied are you with {name}?", name=official.name) if official
                  else t("How satisfied are you with our service?"))
         targets = self._header(surface, m, title)
-        band_h = targets[0].rect.bottom + m.margin
+        band_h = self.band_bottom
         area = pygame.Rect(m.margin, band_h + m.gap, m.w - 2 * m.margin,
                            m.h - band_h - m.gap - m.margin)
         dossier = app.transaction_dossier()
@@ -244,7 +245,7 @@ class Reasons(Screen):
         app, m, t = self.app, Metrics(surface.get_size()), self.app.t
         surface.fill(draw.WHITE)
         targets = self._header(surface, m, t("What was not right? Choose one or more."))
-        top = targets[0].rect.bottom + m.margin + m.gap
+        top = max(self.band_bottom, targets[0].rect.bottom + m.margin) + m.gap
         area = pygame.Rect(m.margin, top, m.w - 2 * m.margin, m.h - top - m.margin)
         chips_area, bar = stack(area, 1.0, max(m.min_target, m.px(84)), gap=m.gap)
         reasons = app.low_reasons
@@ -347,7 +348,7 @@ class Phone(Keypad):
         app, m, t = self.app, Metrics(surface.get_size()), self.app.t
         surface.fill(draw.WHITE)
         targets = self._header(surface, m, t("May we call you back?"))
-        top = targets[0].rect.bottom + m.margin + m.gap
+        top = max(self.band_bottom, targets[0].rect.bottom + m.margin) + m.gap
         area = pygame.Rect(m.margin, top, m.w - 2 * m.margin, m.h - top - m.margin)
         if m.portrait:
             left, pad = stack(area, 0.45, 0.55, gap=m.gap)
