@@ -11,6 +11,7 @@ user) ends them at once; the cookie holds only a random token whose SHA-256 is k
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -150,7 +151,7 @@ def authenticate(conn: sqlite3.Connection, username: str, password: str,
     else:
         # Spend the same time as a real check, so timing does not tell who has an account.
         try:
-            _hasher.verify(_DUMMY_HASH, password)
+            _hasher.verify(_dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             pass
     if not ok:
@@ -162,7 +163,9 @@ def authenticate(conn: sqlite3.Connection, username: str, password: str,
     return User(username.strip(), row[1])
 
 
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not-a-real-password")
 
 
 def start_session(conn: sqlite3.Connection, user: User, hours: float) -> tuple[str, str]:

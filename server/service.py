@@ -12,20 +12,24 @@ from hailong.systemd import notify, watchdog_interval
 from .ingest import Ingest
 from .pusher import ConfigPusher
 from .watch import Watcher
-from .web.serve import WebServer
 
 log = logging.getLogger(__name__)
 
 
 def serve(config, stop: threading.Event) -> None:
-    # Follow-up, figures and alerts start first (catching up on ratings stored before
-    # a restart), then ingest feeds them, then the dashboard opens.
+    # Catch up (cases and figures for ratings stored before a restart) before ingest
+    # feeds the watcher; open the dashboard last, so its heavier imports do not delay
+    # ingest's subscription.
     with contextlib.ExitStack() as running:
-        watcher = running.enter_context(Watcher(config))
+        watcher = Watcher(config)
+        running.callback(watcher.stop)
+        watcher.catch_up()
         ingest = running.enter_context(Ingest(config, on_new_ratings=watcher.on_new_ratings))
+        watcher.start_threads()
         # roster changes -> retained config per kiosk, through ingest's client
         running.enter_context(ConfigPusher(config, ingest.client, ingest.connected))
         try:
+            from .web.serve import WebServer
             running.enter_context(WebServer(config))
         except OSError as e:  # a busy port must not stop ingest: ratings come first
             log.error("dashboard not started on %s:%s: %s", config.web.host, config.web.port,

@@ -34,6 +34,10 @@ class Watcher:
     def __init__(self, config):
         self.config = config
         self._callback_db = connect(config.store.path)
+        # What the callback writes (cases, daily figures) is derived from ratings that
+        # ingest has already committed with FULL sync, and start-up derives it again, so
+        # its commits need not wait for the disk: the writer thread stays quick.
+        self._callback_db.execute("PRAGMA synchronous=NORMAL")
         self._db = connect(config.store.path)
         self._delivery_db = connect(config.store.path)
         self._wake = threading.Event()
@@ -75,6 +79,9 @@ class Watcher:
 
     def start(self) -> None:
         self.catch_up()
+        self.start_threads()
+
+    def start_threads(self) -> None:
         for target, name in ((self._housekeep, "housekeeper"),
                              (self._deliver_loop, "alert-delivery")):
             t = threading.Thread(target=target, name=name, daemon=True)
