@@ -203,3 +203,28 @@ def test_outbox_failure_shows_out_of_order(tmp_path):
     assert app.screen.name == "out_of_order"
     assert colour_at(app, (5, 5)) == draw.FAULT_BG
     pygame.display.quit()
+
+
+def test_slow_double_tap_on_idle_does_not_rate(tmp_path):
+    app, clock = make_app(tmp_path)
+    tap(app, (120, 300))
+    assert app.screen.name == "rating"
+    clock.advance(0.2)  # the second tap of a double tap, away from the first spot
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(130, 320), button=1,
+                                         touch=False))
+    app.step(pygame.event.get())
+    assert ratings(app) == []
+
+
+def test_unrated_transaction_is_dropped_on_timeout(tmp_path):
+    app, clock = make_app(tmp_path)
+    app.outbox.add_session(contract.Session(v=1, transaction="tx-7", dossier="H-7"))
+    clock.advance(1)
+    app.step([])
+    assert app.screen.name == "rating"
+    clock.advance(app.flow.idle_timeout + 1)
+    app.step([])
+    assert app.screen.name == "idle"
+    key(app, "1")  # a later citizen's rating is not filed under that dossier
+    [row] = ratings(app)
+    assert row["transaction"] is None and row["dossier"] is None

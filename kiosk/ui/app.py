@@ -39,6 +39,8 @@ FOLLOW_UP = ("reasons", "phone")
 POLL_EVERY = 0.5      # seconds between looks at the outbox for config and sessions
 CORNER_TAPS = 5       # taps in the top-left corner within CORNER_WINDOW open the PIN screen
 CORNER_WINDOW = 4.0
+SETTLE = 0.3          # seconds after a screen change in which taps are ignored: a slow
+                      # double tap on idle must not also rate the face under the finger
 
 
 class KioskApp:
@@ -67,7 +69,7 @@ class KioskApp:
         self.running = True
         self.taps = TapFilter(clock)
         self.corner: deque[float] = deque(maxlen=CORNER_TAPS)
-        self.last_activity = clock()
+        self.last_activity = self.entered_at = clock()
         self.cooldown_until = 0.0
         self.open_rating: str | None = None   # scored, follow-up not finished yet
         self.last_input = "-"
@@ -167,7 +169,7 @@ class KioskApp:
             self.go("out_of_order", detail=str(e))
             return
         log.debug("screen %s -> %s", old.name if old else None, name)
-        self.last_activity = self.clock()
+        self.last_activity = self.entered_at = self.clock()
         self.dirty = True
 
     def fail(self, detail: str) -> None:
@@ -359,6 +361,9 @@ class KioskApp:
             session = self.outbox.take_session()
             if session is not None:
                 self.open_transaction(session)
+        if (self.mode == "transaction" and self.recorder.transaction is not None
+                and self.screen is not None and self.screen.name == "idle"):
+            self.go("rating")  # a transaction arrived while a citizen was finishing
 
     def open_transaction(self, session: contract.Session) -> None:
         self.recorder.transaction = Transaction(
@@ -400,6 +405,8 @@ class KioskApp:
         screen = self.screen
         now = self.clock()
         self.last_activity = now
+        if now - self.entered_at < SETTLE and screen.name != "idle":
+            return
         w, h = self.surface.get_size()
         if screen.name in ("idle", "out_of_order") and pos[0] < w * 0.12 and pos[1] < h * 0.15:
             self.corner.append(now)
@@ -479,8 +486,8 @@ class KioskApp:
         """Nobody touched the screen for a while: back to idle, keeping what was stored."""
         name = self.screen.name
         log.info("inactivity on %s: back to idle", name)
-        if name == "rating" and self.mode == "transaction":
-            self.recorder.transaction = None  # the citizen left without rating
+        if name == "rating":
+            self.recorder.transaction = None  # left without rating: the next citizen is not them
         self.go("idle")
 
     def run(self, first_frame_hook=None) -> None:
