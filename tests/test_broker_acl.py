@@ -114,8 +114,9 @@ def test_a_kiosk_cannot_speak_for_another_nor_read_its_acks(tmp_path, procs):
         assert fleet["k01"]["version"] != "forged" and fleet["k01"]["backlog"] != 999
         # k02 heard only what it may: its own config (the server pushes one to every
         # kiosk); nothing of k01's, not even with the wildcards
-        assert spy.messages and all(t.startswith(f"hailong/v1/{COMMUNE}/k02/")
-                                    for t, _ in spy.messages), spy.messages
+        wait_until(lambda: spy.messages, message="k02 got its own config")
+        assert all(t.startswith(f"hailong/v1/{COMMUNE}/k02/") for t, _ in spy.messages), \
+            spy.messages
         # its chosen client id did not take the server's session (the acks above came
         # after it connected): use_username_as_clientid made it plain "k02"
         spy.close()
