@@ -51,7 +51,14 @@ class ConfigPusher:
         self.stop()
 
     def _run(self) -> None:
-        db = connect(self.config.store.path)
+        while True:
+            try:
+                db = connect(self.config.store.path)
+                break
+            except Exception:  # e.g. locked while another process creates the store
+                log.exception("config pusher cannot open the store; retrying")
+                if self._stop.wait(2):
+                    return
         roster, fleet = Roster(db), Fleet(db, self.commune)
         was_connected = False
         try:
