@@ -182,3 +182,21 @@ def test_photo_file_serves_only_roster_photos(tmp_path, bad):
     (tmp_path / "ok.png").write_bytes(PNG)
     assert photo_file(tmp_path, "ok.png") == tmp_path / "ok.png"
     assert photo_file(tmp_path, bad) is None
+
+
+def test_retained_config_survives_a_broker_restart(tmp_path, procs):
+    """Persistence is on in the generated config: a config pushed before the broker
+    restarted still reaches a kiosk that comes online afterwards (server not running)."""
+    with FleetSite(tmp_path) as site:
+        k01 = site.add_kiosk("k01")
+        site.reload()
+        admin = Client(site.port, SERVER_USER, site.server_password, client_id="admin")
+        config = contract.KioskConfig(v=1, revision=42, counter_name="Quầy 1")
+        admin.publish(contract.topic("xa-fleet", "k01", "config"), contract.encode(config),
+                      retain=True)
+        admin.close()
+        site.broker.restart()   # SIGTERM: mosquitto saves its database on the way out
+        assert list((site.broker_dir / "data").glob("mosquitto.db"))
+        procs(["sync", "run", "--config", str(k01)], tmp_path / "sync.log")
+        wait_until(lambda: outbox_config(k01), message="config after the broker restart")
+        assert outbox_config(k01) == config
