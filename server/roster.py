@@ -28,6 +28,7 @@ Tables in the server store (migrations ``hailong-server-roster``):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -64,6 +65,21 @@ def m001_roster(db: sqlite_utils.Database) -> None:
                                pk=("kiosk", "revision"), not_null={"body", "made_at"})
 
 
+@contextlib.contextmanager
+def immediate(db: sqlite_utils.Database):
+    """A write transaction that takes the write lock at once (BEGIN IMMEDIATE). A
+    deferred one that reads first and writes later fails at once with "database is
+    locked" if ingest committed in between (WAL snapshot), busy timeout or not."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")
+
+
 class RosterError(HailongError, ValueError):
     """A roster edit that cannot be done (unknown official, bad photo, ...)."""
 
@@ -82,7 +98,7 @@ class Roster:
 
     def ensure_counter(self, counter: str, name: str | None = None) -> None:
         _id("counter", counter)
-        with self.db.atomic():
+        with immediate(self.db):
             self.db.execute("INSERT INTO counters (id, name) VALUES (?, ?) "
                             "ON CONFLICT(id) DO NOTHING", [counter, name or ""])
             if name is not None:
@@ -92,7 +108,7 @@ class Roster:
                     officials: list[str] | None = None, scale: int | None = None,
                     mode: str | None = None) -> None:
         self.ensure_counter(counter, name)
-        with self.db.atomic():
+        with immediate(self.db):
             if officials is not None:
                 for o in officials:
                     self._need_official(o)
@@ -111,7 +127,7 @@ class Roster:
         _id("official", official)
         if photo and not photo.startswith(("http://", "https://")):
             photo = self._import_photo(official, Path(photo), photos_dir)
-        with self.db.atomic():
+        with immediate(self.db):
             self.db.execute(
                 "INSERT INTO officials (id, name, title, photo, active, updated_at) "
                 "VALUES (?,?,?,?,1,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
@@ -143,7 +159,7 @@ class Roster:
     def remove_official(self, official: str) -> None:
         """Retire an official (kept for their old ratings; no longer shown)."""
         self._need_official(official)
-        with self.db.atomic():
+        with immediate(self.db):
             self.db.execute("UPDATE officials SET active = 0, updated_at = ? WHERE id = ?",
                             [time.time(), official])
             self.db.execute("UPDATE counters SET on_duty = NULL WHERE on_duty = ?", [official])
@@ -152,13 +168,13 @@ class Roster:
         self.ensure_counter(counter)
         if official:
             self._need_official(official)
-        with self.db.atomic():
+        with immediate(self.db):
             self.db.execute("UPDATE counters SET on_duty = ? WHERE id = ?", [official, counter])
 
     def set_setting(self, key: str, value) -> None:
         if key not in ("scale", "mode", "low_reasons", "high_reasons"):
             raise RosterError(f"unknown roster setting {key!r}")
-        with self.db.atomic():
+        with immediate(self.db):
             self.db.execute("INSERT INTO roster_settings (key, value) VALUES (?, ?) "
                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                             [key, json.dumps(value, ensure_ascii=False)])
@@ -202,12 +218,14 @@ class Roster:
         """Make a new revision for every kiosk whose config changed; returns them.
         Revisions start from the clock (so a restored server still goes upwards) and
         always grow by at least one."""
-        made = []
-        with self.db.atomic():
+        made: list[tuple[str, int]] = []
+        # look without a transaction (every push_interval; nearly always no change),
+        # then write under the lock only for what changed
+        if not [k for k in kiosks if self._changed(k, photo_base_url)]:
+            return made
+        with immediate(self.db):
             for k in kiosks:
-                last = self.db.execute(
-                    "SELECT revision, body FROM config_pushes WHERE kiosk = ? "
-                    "ORDER BY revision DESC LIMIT 1", [k["id"]]).fetchone()
+                last = self._last(k["id"])
                 probe = self.kiosk_config(k["counter"], 1, photo_base_url)
                 if last and _same_but_revision(last[1], probe):
                     continue
@@ -218,6 +236,15 @@ class Roster:
                                                      time.time()])
                 made.append((k["id"], revision))
         return made
+
+    def _last(self, kiosk: str) -> tuple[int, str] | None:
+        return self.db.execute("SELECT revision, body FROM config_pushes WHERE kiosk = ? "
+                               "ORDER BY revision DESC LIMIT 1", [kiosk]).fetchone()
+
+    def _changed(self, kiosk: dict, photo_base_url: str) -> bool:
+        last = self._last(kiosk["id"])
+        return not (last and _same_but_revision(
+            last[1], self.kiosk_config(kiosk["counter"], 1, photo_base_url)))
 
     def latest(self, kiosks: list[str] | None = None, *, unpublished: bool = False
                ) -> list[tuple[str, int, bytes]]:
@@ -230,7 +257,7 @@ class Roster:
                 if (kiosks is None or k in kiosks) and not (unpublished and published)]
 
     def mark_published(self, kiosk: str, revision: int) -> None:
-        with self.db.atomic():
+        with immediate(self.db):
             self.db.execute("UPDATE config_pushes SET published_at = ? WHERE kiosk = ? AND "
                             "revision = ?", [time.time(), kiosk, revision])
             self.db.execute("DELETE FROM config_pushes WHERE kiosk = ? AND revision < ? AND "

@@ -36,7 +36,8 @@ def roster() -> None:
               "photos_dir) or an http(s) URL")
 @click.option("--counter", default=None, help="also put them on duty at this counter")
 @user_errors
-def add_official(config_path, official, name, title, photo, counter) -> None:
+def add_official(config_path: str, official: str, name: str, title: str | None,
+                 photo: str | None, counter: str | None) -> None:
     """Add an official (or update their name, title, photo)."""
     config, db, r = _open(config_path)
     try:
@@ -53,7 +54,7 @@ def add_official(config_path, official, name, title, photo, counter) -> None:
 @config_option
 @click.option("--id", "official", required=True, help="the official's id")
 @user_errors
-def remove_official(config_path, official) -> None:
+def remove_official(config_path: str, official: str) -> None:
     """Retire an official: no longer shown; their ratings stay."""
     _, db, r = _open(config_path)
     try:
@@ -68,7 +69,7 @@ def remove_official(config_path, official) -> None:
 @click.option("--counter", required=True, help="the counter, e.g. q1")
 @click.option("--official", default=None, help="who serves there now; leave out for nobody")
 @user_errors
-def set_on_duty(config_path, counter, official) -> None:
+def set_on_duty(config_path: str, counter: str, official: str | None) -> None:
     """Say who is on duty at a counter (the kiosk rates them by default)."""
     _, db, r = _open(config_path)
     try:
@@ -88,7 +89,8 @@ def set_on_duty(config_path, counter, official) -> None:
 @click.option("--mode", type=click.Choice(["always", "transaction"]), default=None,
               help="rate at any time, or only after a transaction starts")
 @user_errors
-def set_counter(config_path, counter, name, officials, scale, mode) -> None:
+def set_counter(config_path: str, counter: str, name: str | None, officials: str | None,
+                scale: int | None, mode: str | None) -> None:
     """Name a counter and say who serves there."""
     _, db, r = _open(config_path)
     ids = None if officials is None else [o for o in officials.split(",") if o]
@@ -103,7 +105,7 @@ def set_counter(config_path, counter, name, officials, scale, mode) -> None:
 @config_option
 @click.argument("levels", type=click.IntRange(3, 5))
 @user_errors
-def set_scale(config_path, levels) -> None:
+def set_scale(config_path: str, levels: int) -> None:
     """The commune's rating scale: 3, 4 (default) or 5 levels."""
     _, db, r = _open(config_path)
     try:
@@ -120,7 +122,7 @@ def set_scale(config_path, levels) -> None:
 @click.option("--reason", "reasons", multiple=True, required=True,
               help="code=Vietnamese label|English label (repeat; up to 12)")
 @user_errors
-def set_reasons(config_path, kind, reasons) -> None:
+def set_reasons(config_path: str, kind: str, reasons: tuple[str, ...]) -> None:
     """Set the reasons the kiosk offers after a low (or high) rating."""
     from sync.contract import ReasonLabel
 
@@ -145,7 +147,7 @@ def set_reasons(config_path, kind, reasons) -> None:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="one JSON object, for scripts")
 @user_errors
-def push(config_path, as_json) -> None:
+def push(config_path: str, as_json: bool) -> None:
     """Make new config revisions for changed kiosks now; the running server publishes
     them (retained) within [fleet] push_interval seconds."""
     from .fleet import Fleet
@@ -170,7 +172,7 @@ def push(config_path, as_json) -> None:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="one JSON object, for scripts")
 @user_errors
-def show(config_path, as_json) -> None:
+def show(config_path: str, as_json: bool) -> None:
     """Officials, counters and each kiosk's newest config revision."""
     _, db, r = _open(config_path)
     try:
