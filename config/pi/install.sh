@@ -128,6 +128,7 @@ else
     UNITS="hailong-server"
 fi
 ln -sfn "$PREFIX/current/bin/hailong" /usr/local/bin/hailong
+install -D -m 0644 "$REPO/docs/technician-guide.md" /usr/share/doc/hailong/technician-guide.md
 
 # --- 5. systemd ----------------------------------------------------------------------------
 for u in $UNITS; do
