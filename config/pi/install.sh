@@ -78,7 +78,10 @@ if [ "$ROLE" = kiosk ]; then
         else say "warning: no group $g here (not a Pi?)"; fi
     done
 fi
-install -d -o root -g hailong -m 0750 "$ETC" "$ETC/secrets"
+# 0751: others may pass through (mosquitto reads /etc/hailong/broker/) but not list;
+# the files themselves are root:hailong 0640, the secrets folder 0750
+install -d -o root -g hailong -m 0751 "$ETC"
+install -d -o root -g hailong -m 0750 "$ETC/secrets"
 install -d -o root -g root -m 0755 "$PREFIX" "$PREFIX/releases"
 
 if [ -n "$STATE_DEVICE" ]; then
