@@ -25,6 +25,7 @@ import msgspec
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from hailong import database
 from hailong.errors import HailongError
 from sync import contract
 
@@ -71,23 +72,27 @@ class Outbox:
     def __init__(self, path: str | os.PathLike, *, check: bool = True):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = self._open()
-        if check and not self._healthy():
-            self.db.close()
-            aside = self._move_aside()
+        with database.exclusive(self.path):  # one opener at a time checks and migrates
             self.db = self._open()
-            migrations.apply(self.db)
-            self.log_event("outbox-corrupt", f"moved aside to {aside.name}; started a fresh one")
-            log.error("outbox %s was corrupt: moved aside to %s", self.path, aside)
-        else:
-            with _disk_errors():
+            if check and not self._healthy():
+                self.db.close()
+                aside = self._move_aside()
+                self.db = self._open()
                 migrations.apply(self.db)
+                self.log_event("outbox-corrupt",
+                               f"moved aside to {aside.name}; started a fresh one")
+                log.error("outbox %s was corrupt: moved aside to %s", self.path, aside)
+            else:
+                with _disk_errors():
+                    migrations.apply(self.db)
         self._inode = os.stat(self.path).st_ino
 
     # --- opening and health ---------------------------------------------------------
 
     def _open(self) -> sqlite_utils.Database:
-        conn = sqlite3.connect(self.path, timeout=30)
+        # One thread at a time, but not always the one that opened it (the uplink is
+        # built on one thread and run on another).
+        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         db = sqlite_utils.Database(conn)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -174,12 +179,16 @@ class Outbox:
                 [now - grace, now + 60])
         return cur.rowcount
 
-    def due(self, limit: int, now: float | None = None) -> list[tuple[str, str]]:
-        """Pending sealed rows whose send time has come, oldest first: (id, body)."""
+    def due(self, limit: int, now: float | None = None) -> list[tuple[str, str, int]]:
+        """Pending sealed rows whose send time has come: (id, body, attempts so far).
+
+        Longest-waiting first, in the index's own order: sorting by id instead would
+        sort the whole backlog for every batch."""
         now = time.time() if now is None else now
         return self.db.execute(
-            "SELECT id, body FROM ratings WHERE state = ? AND sealed = 1 AND next_send_at <= ? "
-            "ORDER BY id LIMIT ?", [PENDING, now, limit]).fetchall()
+            "SELECT id, body, attempts FROM ratings INDEXED BY ratings_due "
+            "WHERE state = ? AND sealed = 1 AND next_send_at <= ? "
+            "ORDER BY next_send_at LIMIT ?", [PENDING, now, limit]).fetchall()
 
     def mark_sent(self, ids: list[str], retry_after: float) -> None:
         """Record a send; a row is due again ``retry_after`` seconds later unless acked."""

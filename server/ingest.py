@@ -18,7 +18,7 @@ from collections.abc import Callable
 from sync import contract
 from sync.mqtt import connect_error, make_client
 
-from .store import BatchResult, Store
+from .store import BatchResult, Store, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,12 @@ class Ingest:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.connected = threading.Event()
+        self.subscribed = threading.Event()  # the broker holds our QoS 1 subscriptions
         self.last_error: str | None = None
         self.client = make_client(config.broker, f"hailong-server-{self.commune}")
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_message = lambda c, u, m: self._inbox.put((m.topic, m.payload, time.time()))
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):
@@ -51,6 +53,10 @@ class Ingest:
         self.last_error = None
         self.connected.set()
         log.info("ingest connected to %s:%s", self.config.broker.host, self.config.broker.port)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        self.subscribed.set()
+        log.info("ingest subscribed: %s", ", ".join(str(c) for c in reason_codes))
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         self.connected.clear()
@@ -99,6 +105,7 @@ class Ingest:
             try:
                 self.handle(messages)
             except Exception:  # never let one bad moment stop ingest; kiosks re-send
+                self.store.anchors.clear()  # it may hold evidence from the rolled-back batch
                 log.exception("ingest failed on %d message(s); they will be re-sent",
                               len(messages))
                 time.sleep(1)
@@ -106,7 +113,7 @@ class Ingest:
     def handle(self, messages: list[tuple[str, bytes, float]]) -> list[BatchResult]:
         """Store a group of messages in one transaction, then ack each ratings batch."""
         acks: list[tuple[str, BatchResult]] = []
-        with self.store.db.atomic():
+        with write_transaction(self.store.db):
             for topic_name, payload, received_at in messages:
                 result = self._one(topic_name, payload, received_at)
                 if result is not None:

@@ -6,8 +6,8 @@ through their own connections. Schema changes are migrations recorded in the fil
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-import json
 import logging
 import sqlite3
 import time
@@ -15,9 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from hailong import database
 from sync import contract
 
 from . import clock
@@ -63,9 +65,8 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     db = sqlite_utils.Database(conn)
-    migrations.apply(db)
-    for module in SCHEMA_MODULES:
-        importlib.import_module(module).migrations.apply(db)
+    database.migrate(db, path, migrations,
+                     *(importlib.import_module(m).migrations for m in SCHEMA_MODULES))
     return db
 
 
@@ -73,6 +74,24 @@ def connect(path: str | Path) -> sqlite_utils.Database:
 # its own name, applied in this order after the core tables above.
 SCHEMA_MODULES: tuple[str, ...] = ("server.fleet", "server.roster", "server.accounts",
                                    "server.rollup", "server.followup", "server.alerts")
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database):
+    """A transaction that takes the write lock at BEGIN (``BEGIN IMMEDIATE``).
+
+    Several connections write this file (ingest, follow-up, alerts, the web). A plain
+    (deferred) BEGIN that reads first and writes later fails at once with
+    SQLITE_BUSY_SNAPSHOT if another connection committed in between, and the busy
+    timeout does not help; taking the lock up front makes writers queue instead.
+    """
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
 
 
 @dataclass
@@ -89,6 +108,7 @@ class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.db = connect(path)
+        self.anchors: clock.Anchors = {}  # boot anchors cache; cleared on rollback
 
     def close(self) -> None:
         self.db.close()
@@ -101,8 +121,12 @@ class Store:
 
     def add_ratings(self, commune: str, kiosk: str, raws: Iterable[bytes],
                     received_at: float) -> BatchResult:
+        """Validate and store one batch (inside the caller's transaction). A stored id
+        with the same content is a re-send and acked again; with other content it is
+        rejected as a conflict and logged."""
         result = BatchResult()
         conn = self.db.conn
+        valid: list[tuple[contract.Rating, str]] = []
         for raw in raws:
             try:
                 rating = contract.decode_rating(raw, commune, kiosk)
@@ -112,35 +136,52 @@ class Store:
                 if rid:
                     result.rejected.append(contract.Rejection(rid, e.reason))
                 continue
-            fp = contract.fingerprint(rating)
-            row = conn.execute("SELECT fingerprint FROM ratings WHERE id = ?",
-                               [rating.id]).fetchone()
-            if row is not None:
-                if row[0] == fp:
-                    result.stored.append(rating.id)  # a re-send: already stored once
+            valid.append((rating, contract.fingerprint(rating)))
+        known = self._fingerprints([r.id for r, _ in valid])
+        new: list[tuple[contract.Rating, str]] = []
+        for rating, fp in valid:
+            if rating.id in known:  # stored before (or earlier in this batch)
+                if known[rating.id] == fp:
+                    result.stored.append(rating.id)
                 else:
                     self.reject(kiosk, "conflict", "same id, different content", rating.id)
                     log.error("rating %s from %s: same id, different content", rating.id, kiosk)
                     result.rejected.append(contract.Rejection(rating.id, "conflict"))
                 continue
-            occurred_at, source = clock.place(conn, rating, received_at)
-            conn.execute(
-                "INSERT INTO ratings (id, kiosk, commune, counter, official, score, scale, "
-                "reasons, dossier, procedure, field, transaction_id, suspect, lang, created_at, "
-                "clock_synced, boot_id, mono, occurred_at, time_source, received_at, fingerprint)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [rating.id, rating.kiosk, rating.commune, rating.counter, rating.official,
-                 rating.score, rating.scale, json.dumps(rating.reasons), rating.dossier,
-                 rating.procedure, rating.field, rating.transaction, rating.suspect, rating.lang,
-                 rating.created_at, int(rating.clock_synced), rating.boot_id, rating.mono,
-                 occurred_at, source, received_at, fp])
+            known[rating.id] = fp
+            new.append((rating, fp))
+            clock.learn(conn, self.anchors, rating, received_at)
+        rows, contacts = [], []
+        for rating, fp in new:
+            occurred_at, source = clock.estimate(conn, self.anchors, rating)
+            rows.append((rating.id, rating.kiosk, rating.commune, rating.counter,
+                         rating.official, rating.score, rating.scale, _json(rating.reasons),
+                         rating.dossier, rating.procedure, rating.field, rating.transaction,
+                         rating.suspect, rating.lang, rating.created_at,
+                         int(rating.clock_synced), rating.boot_id, rating.mono, occurred_at,
+                         source, received_at, fp))
             if rating.contact:
-                conn.execute("INSERT INTO contacts (rating_id, phone, consent_text, stored_at) "
-                             "VALUES (?,?,?,?)", [rating.id, rating.contact.phone,
-                                                  rating.contact.consent_text, received_at])
+                contacts.append((rating.id, rating.contact.phone, rating.contact.consent_text,
+                                 received_at))
             result.stored.append(rating.id)
             result.new.append(rating)
+        conn.executemany(
+            "INSERT INTO ratings (id, kiosk, commune, counter, official, score, scale, reasons, "
+            "dossier, procedure, field, transaction_id, suspect, lang, created_at, clock_synced,"
+            " boot_id, mono, occurred_at, time_source, received_at, fingerprint) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.executemany("INSERT INTO contacts (rating_id, phone, consent_text, stored_at) "
+                         "VALUES (?,?,?,?)", contacts)
         return result
+
+    def _fingerprints(self, ids: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for i in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+            chunk = ids[i:i + 500]
+            found.update(self.db.conn.execute(
+                f"SELECT id, fingerprint FROM ratings WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk).fetchall())
+        return found
 
     def reject(self, kiosk: str | None, reason: str, detail: str = "",
                rating_id: str | None = None) -> None:
@@ -153,7 +194,7 @@ class Store:
         skew = None
         if status.online and status.at:
             skew = round(status.at - received_at, 3)
-        clock.anchor_from_status(self.db.conn, kiosk, status, received_at)
+        clock.anchor_from_status(self.db.conn, self.anchors, kiosk, status, received_at)
         self.db.conn.execute(
             "INSERT INTO kiosks (id, commune, online, last_seen, status, clock_skew) "
             "VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET commune=excluded.commune, "
@@ -161,6 +202,10 @@ class Store:
             "clock_skew=coalesce(excluded.clock_skew, kiosks.clock_skew)",
             [kiosk, commune, int(status.online), received_at,
              contract.encode(status).decode(), skew])
+
+
+def _json(value) -> str:
+    return msgspec.json.encode(value).decode()
 
 
 def stats(db: sqlite_utils.Database) -> dict:

@@ -150,9 +150,7 @@ class Uplink:
             if not rows:
                 return
             ids = [r[0] for r in rows]
-            attempts = self.outbox.db.execute(
-                f"SELECT max(attempts) FROM ratings WHERE id IN ({','.join('?' * len(ids))})",
-                ids).fetchone()[0] or 0
+            attempts = max(r[2] for r in rows)
             retry_after = min(sync.ack_timeout * 2 ** min(attempts, 16), sync.backoff_max)
             payload = contract.encode_batch([r[1].encode() for r in rows])
             info = self.client.publish(self._topic("ratings"), payload, qos=1)

@@ -69,6 +69,12 @@ class Proc:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def wait_for_log(self, text: str, timeout: float = 30.0) -> Proc:
+        """Wait until the process has logged ``text`` (e.g. "ingest subscribed")."""
+        wait_until(lambda: self.log.exists() and text in self.log.read_text(errors="replace"),
+                   timeout=timeout, message=f"{text!r} in {self.log.name}")
+        return self
+
     def alive(self) -> bool:
         return bool(self.popen) and self.popen.poll() is None
 

@@ -115,12 +115,12 @@ def test_kiosk_rating_while_its_uplink_is_down(site, procs):
 def test_same_batch_delivered_twice(site, procs, broker):
     conf = site.kiosk("k01")
     record(conf, 30, seed=3)
-    start_server(site, procs)
+    start_server(site, procs).wait_for_log("ingest subscribed")
     from kiosk.config import load_kiosk_config
     from kiosk.outbox import Outbox
     with Outbox(load_kiosk_config(conf).store.path) as outbox:
         rows = outbox.due(100)
-    payload = contract.encode_batch([body.encode() for _, body in rows])
+    payload = contract.encode_batch([row[1].encode() for row in rows])
 
     acks: list[contract.Ack] = []
     got_two = threading.Event()
