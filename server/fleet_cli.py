@@ -39,7 +39,7 @@ def own_like_folder(path) -> None:
     if os.geteuid() != 0:
         return
     folder = path.parent.stat()
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", ".lock"):  # .lock: hailong/database.py's migration lock
         p = Path(str(path) + suffix)
         if p.exists() and p.stat().st_uid != folder.st_uid:
             os.chown(p, folder.st_uid, folder.st_gid)
