@@ -67,11 +67,12 @@ build_release() {
 
 backup_databases() {
     local tag=$1 db
-    mkdir -p "$STATE/backups"
+    mkdir -p -m 0700 "$STATE/backups"
     for db in "$STATE"/*.db; do
         [ -e "$db" ] || continue
         "$PYTHON" - "$db" "$STATE/backups/$(basename "$db" .db)-$tag.db" <<'PY'
-import sqlite3, sys
+import os, sqlite3, sys
+os.umask(0o077)   # ratings, maybe call-back numbers: root only
 src, dst = sqlite3.connect(sys.argv[1]), sqlite3.connect(sys.argv[2])
 with dst:
     src.backup(dst)   # consistent even with a WAL file next to it
