@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hailong.broker import LocalBroker
+from hailong.broker import LocalBroker, free_port
 from hailong.demo import kiosk_toml, server_toml
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -103,8 +103,10 @@ def site(tmp_path, broker):
 
         def __init__(self):
             self.server_conf = tmp_path / "server.toml"
+            self.web_port = free_port()
             self.server_conf.write_text(server_toml(
-                commune=COMMUNE, store=str(tmp_path / "server.db"), port=broker.port))
+                commune=COMMUNE, store=str(tmp_path / "server.db"), port=broker.port,
+                web_port=self.web_port))
 
         def kiosk(self, kiosk_id: str, *, clock: str = "synced", extra: str = "") -> Path:
             path = tmp_path / f"kiosk-{kiosk_id}.toml"
