@@ -110,14 +110,13 @@ def check_font(config) -> Check:
 
 
 def check_clock(config) -> Check:
-    from .clock import Clock, kernel_clock_synced
+    from .clock import kernel_clock_synced
     if config.clock.assume != "system":
         return Check("clock", OK if config.clock.assume == "synced" else WARN,
                      f"[clock] assume = {config.clock.assume!r} (the kernel is not asked)")
     synced = kernel_clock_synced()
     if synced:
         return Check("clock", OK, "synchronised (NTP)")
-    del Clock
     return Check("clock", WARN, "NOT synchronised: ratings are stored and the server corrects "
                  "their time, but check NTP / network" if synced is False else
                  "synchronisation state unknown")

@@ -49,15 +49,28 @@ def test_button_press_is_a_rating(tmp_path, factory):
         inputs.close()
 
 
-def test_lights_on_while_rating(tmp_path, factory):
+def test_lights_say_when_a_press_counts(tmp_path, factory):
     inputs = KioskInputs(factory, BUTTONS, LEDS, bounce=None)
     app, _ = make_app(tmp_path, inputs=inputs)
     try:
-        assert not any(led.is_lit for led in inputs.leds)
-        app.start_rating()
+        assert all(led.is_lit for led in inputs.leds)       # always-open: idle takes presses
+        app.go("thanks")
+        assert not any(led.is_lit for led in inputs.leds)   # cooldown: dark
+        app.go("rating")
         assert all(led.is_lit for led in inputs.leds)
-        app.go("idle")
+    finally:
+        inputs.close()
+
+
+def test_lights_dark_without_a_transaction(tmp_path, factory):
+    inputs = KioskInputs(factory, BUTTONS, LEDS, bounce=None)
+    app, _ = make_app(tmp_path, '[flow]\nmode = "transaction"\n', inputs=inputs)
+    try:
         assert not any(led.is_lit for led in inputs.leds)
+        factory.pin(5).drive_low()
+        time.sleep(0.1)
+        pump(app)
+        assert ratings(app) == []                           # no transaction: not a rating
     finally:
         inputs.close()
 

@@ -168,6 +168,8 @@ class KioskApp:
             log.exception("entering %s failed", name)
             self.go("out_of_order", detail=str(e))
             return
+        # The buttons' lights say "you can press now".
+        self.lights(name in ("idle", "rating") and self.can_rate())
         log.debug("screen %s -> %s", old.name if old else None, name)
         self.last_activity = self.entered_at = self.clock()
         self.dirty = True
@@ -237,15 +239,15 @@ class KioskApp:
             self.fail(str(e))
             return
         self.cooldown_until = now + self.flow.cooldown
-        if self.inputs is not None:
-            position = [lv.score for lv in self.levels].index(score)
-            self.inputs.acknowledge(position)
         if follow:
             self.open_rating = rating.id
             self.go("reasons")
         else:
             self.go("thanks")
             self.sound.play("thanks")
+        if self.inputs is not None:  # after go(), which darkens the lights
+            position = [lv.score for lv in self.levels].index(score)
+            self.inputs.acknowledge(position)
 
     def finish_reasons(self, codes: list[str]) -> None:
         if self.open_rating and codes:
@@ -350,7 +352,8 @@ class KioskApp:
             self.recorder.outbox = self.outbox
             self.duty = Duty(self.outbox)
         remote = self.outbox.config()
-        if remote != self.remote:
+        remote_changed = remote != self.remote
+        if remote_changed:
             self.remote = remote
             self.recorder.scale = self.scale
             self.dirty = True
@@ -364,6 +367,8 @@ class KioskApp:
         if (self.mode == "transaction" and self.recorder.transaction is not None
                 and self.screen is not None and self.screen.name == "idle"):
             self.go("rating")  # a transaction arrived while a citizen was finishing
+        if remote_changed and self.screen is not None and self.screen.name in ("idle", "rating"):
+            self.lights(self.can_rate())
 
     def open_transaction(self, session: contract.Session) -> None:
         self.recorder.transaction = Transaction(

@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 
 def run_kiosk(config, *, headless: bool = False, pin_factory=None) -> None:
     started = time.monotonic()
-    fonts = None
     inputs = None
     pygame.font.init()
     fonts = Fonts(*find_font(config.display.font or None))

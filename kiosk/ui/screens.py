@@ -166,12 +166,6 @@ class Rating(Screen):
     """The faces with words, best first."""
     name = "rating"
 
-    def enter(self, **params) -> None:
-        self.app.lights(True)
-
-    def exit(self) -> None:
-        self.app.lights(False)
-
     @property
     def timeout(self) -> float | None:  # type: ignore[override]
         return self.app.flow.transaction_timeout if self.app.mode == "transaction" else None
@@ -429,7 +423,6 @@ class OutOfOrder(Screen):
     def enter(self, **params) -> None:
         self.detail = str(params.get("detail", ""))
         self.retry_at = self.app.clock() + self.retry_every
-        self.app.lights(False)
 
     def next_tick(self) -> float | None:
         return self.retry_at
