@@ -60,7 +60,10 @@ def build_store(folder: Path):
                                       "clock_synced": False, "last_error": "broker unreachable"},
                None),
               ("k04", 1, now - 12, {"backlog": 0, "version": "0.1.0", "clock_synced": True}, 0.1)]
-    for k, online, seen, status, skew in kiosks:
+    for n, (k, online, seen, status, skew) in enumerate(kiosks, start=1):
+        db.conn.execute("INSERT OR REPLACE INTO enrolled_kiosks (id, commune, counter, "
+                        "password_hash, enrolled_at) VALUES (?,?,?,?,?)",
+                        [k, "xa-demo", f"q{n}", "(screenshot)", now - 90 * 86400])
         db.conn.execute("INSERT OR REPLACE INTO kiosks (id, commune, online, last_seen, status, "
                         "clock_skew) VALUES (?,?,?,?,?,?)",
                         [k, "xa-demo", online, seen, json.dumps(status), skew])
