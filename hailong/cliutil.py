@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import signal
+import threading
 
 import click
 
@@ -26,6 +28,14 @@ def user_errors(func):
         except HailongError as e:
             raise click.ClickException(str(e)) from None
     return wrapper
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM (systemd stopping us) or SIGINT (Ctrl-C)."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
 
 
 def echo_json(obj) -> None:

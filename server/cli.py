@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 
 import click
 
-from hailong.cliutil import config_option, echo_json, user_errors
+from hailong.cliutil import config_option, echo_json, stop_on_signals, user_errors
 
 from .config import load_server_config
 
@@ -25,9 +23,7 @@ def run(config_path: str) -> None:
     from .service import serve
 
     config = load_server_config(config_path)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     serve(config, stop)
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 
 import click
 
-from hailong.cliutil import config_option, user_errors
+from hailong.cliutil import config_option, stop_on_signals, user_errors
 from kiosk.config import load_kiosk_config
 
 
@@ -24,9 +22,7 @@ def run(config_path: str) -> None:
     from .uplink import Uplink
 
     config = load_kiosk_config(config_path)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     uplink = Uplink(config)
     # officials' photos for the UI, which never touches the network (kiosk/photos.py)
     from kiosk.photos import PhotoFetcher
