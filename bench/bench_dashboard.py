@@ -7,10 +7,10 @@ with and without people browsing, in the same run.
    private mosquitto and a real ``hailong server run`` (ingest + dashboard).
 2. Page times: each page ``--rounds`` times, one after another, logged in as a
    leader: p50 / p95 / max in ms.
-3. Ingest: two kiosks each get ``--backlog`` ratings recorded in their outbox
-   (the citizen's path); kiosk A's uplink is started alone and the time until all
-   are stored gives the rate with nobody browsing; then kiosk B's with
-   ``--browsers`` threads loading pages all the time, whose page times are also kept.
+3. Ingest: ``--backlog`` ratings are published as kiosk A in QoS 1 batches of 500
+   (what an uplink with a backlog sends) and the time until all are stored gives
+   the rate with nobody browsing; then as kiosk B while ``--browsers`` threads load
+   pages all the time, whose page times are kept too.
 
 Prints one JSON line of figures last.
 """
@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import signal
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import requests
@@ -34,16 +35,15 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import paho.mqtt.client as mqtt  # noqa: E402
+
 from hailong.broker import LocalBroker  # noqa: E402
-from hailong.demo import kiosk_toml, server_toml  # noqa: E402
-from kiosk.config import load_kiosk_config  # noqa: E402
-from kiosk.outbox import Outbox  # noqa: E402
-from kiosk.recorder import Recorder  # noqa: E402
-from kiosk.simulate import simulate  # noqa: E402
+from hailong.demo import server_toml  # noqa: E402
 from server import accounts, seed  # noqa: E402
 from server.figures import parse_period  # noqa: E402
 from server.store import connect  # noqa: E402
 from server.web.serve import pick_port  # noqa: E402
+from sync import contract  # noqa: E402
 
 COMMUNE = "xa-bench"
 PASSWORD = "bench-password"
@@ -95,33 +95,57 @@ def stored(db_path: Path) -> int:
         conn.close()
 
 
-def hailong(*args: str, log: Path) -> subprocess.Popen:
+def hailong(*args: str, log: Path) -> subprocess.Popen:  # a real server process
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", "hailong", *args], stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def ingest_run(folder: Path, kiosk_conf: Path, db_path: Path, expect: int) -> float:
-    """Start one kiosk's uplink and time until all its backlog is stored: ratings / s."""
+def make_batches(kiosk: str, count: int, size: int = 500) -> list[bytes]:
+    """``count`` valid rating records from ``kiosk``, in batches as an uplink sends them."""
+    rng = random.Random(kiosk)
+    boot = str(uuid.uuid4())
+    now = time.time()
+    raws = []
+    for n in range(count):
+        score = rng.choices((4, 3, 2, 1), (0.58, 0.30, 0.08, 0.04))[0]
+        raws.append(json.dumps({
+            "id": str(uuid.uuid4()), "v": 1, "kiosk": kiosk, "commune": COMMUNE,
+            "counter": "q1", "score": score, "scale": 4, "created_at": now - count + n,
+            "clock_synced": True, "boot_id": boot, "mono": 1000.0 + n,
+            "official": rng.choice(("cb-nguyen-van-an", "cb-le-van-cuong")),
+            "reasons": ["long-wait"] if score == 1 else [], "dossier": f"H{n:09d}",
+            "procedure": "Đăng ký khai sinh", "field": "Hộ tịch"}).encode())
+    return [contract.encode_batch(raws[i:i + size]) for i in range(0, count, size)]
+
+
+def ingest_run(port: int, kiosk: str, db_path: Path, count: int) -> float:
+    """Publish ``count`` ratings as kiosk ``kiosk`` (QoS 1 batches, as the uplink does)
+    and time until all are stored: ratings per second."""
+    batches = make_batches(kiosk, count)
     start_count = stored(db_path)
-    proc = hailong("sync", "run", "--config", str(kiosk_conf),
-                   log=folder / f"{kiosk_conf.stem}.log")
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-{kiosk}")
+    client.connect("127.0.0.1", port)
+    client.loop_start()
     t = time.perf_counter()
     try:
-        while stored(db_path) < start_count + expect:
+        for payload in batches:
+            client.publish(contract.topic(COMMUNE, kiosk, "ratings"), payload, qos=1
+                           ).wait_for_publish(30)
+        while stored(db_path) < start_count + count:
             if time.perf_counter() - t > 600:
                 raise SystemExit("ingest did not finish in 10 minutes")
             time.sleep(0.05)
-        return expect / (time.perf_counter() - t)
+        return count / (time.perf_counter() - t)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        client.loop_stop()
+        client.disconnect()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ratings", type=int, default=1_000_000)
-    ap.add_argument("--backlog", type=int, default=3000)
+    ap.add_argument("--backlog", type=int, default=40000)
     ap.add_argument("--rounds", type=int, default=40)
     ap.add_argument("--browsers", type=int, default=2)
     args = ap.parse_args()
@@ -142,19 +166,6 @@ def main() -> None:
             server_conf = folder / "server.toml"
             server_conf.write_text(server_toml(commune=COMMUNE, store=str(db_path),
                                                port=broker.port, web_port=web_port))
-            kiosks = []
-            for k in ("ka", "kb"):
-                conf = folder / f"kiosk-{k}.toml"
-                conf.write_text(kiosk_toml(kiosk=k, commune=COMMUNE, port=broker.port,
-                                           store=str(folder / f"kiosk-{k}.db")))
-                config = load_kiosk_config(conf)
-                with Outbox(config.store.path) as outbox:
-                    simulate(Recorder.from_config(config, outbox), args.backlog, seed=7,
-                             officials=("cb-nguyen-van-an", "cb-le-van-cuong"))
-                kiosks.append(conf)
-            print(f"recorded {args.backlog} ratings in each of 2 kiosk outboxes",
-                  file=sys.stderr)
-
             t = time.perf_counter()
             server = hailong("server", "run", "--config", str(server_conf),
                              log=folder / "server.log")
@@ -171,7 +182,7 @@ def main() -> None:
             startup_s = time.perf_counter() - t
             try:
                 idle = load_pages(base, args.rounds)
-                rate_quiet = ingest_run(folder, kiosks[0], db_path, args.backlog)
+                rate_quiet = ingest_run(broker.port, "ka", db_path, args.backlog)
 
                 stop = threading.Event()
                 busy: dict[str, list[float]] = {name: [] for name in pages()}
@@ -190,7 +201,7 @@ def main() -> None:
                 for b in browsers:
                     b.start()
                 time.sleep(1)
-                rate_browsing = ingest_run(folder, kiosks[1], db_path, args.backlog)
+                rate_browsing = ingest_run(broker.port, "kb", db_path, args.backlog)
                 stop.set()
                 for b in browsers:
                     b.join()
@@ -206,7 +217,7 @@ def main() -> None:
         "pages_idle": figures(idle),
         "pages_while_ingesting": figures(busy),
         "pages_after": figures(after),
-        "ingest_backlog_per_kiosk": args.backlog,
+        "ingest_ratings_per_phase": args.backlog,
         "ingest_rate_quiet_per_s": round(rate_quiet, 1),
         "ingest_rate_browsing_per_s": round(rate_browsing, 1),
         "browsers": args.browsers,
