@@ -93,6 +93,7 @@ def _id(what: str, value: str) -> str:
 class Roster:
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
+        self._refused: dict[str, str] = {}  # kiosk -> why its new config was held back
 
     # --- edits ----------------------------------------------------------------------
 
@@ -229,6 +230,15 @@ class Roster:
                 probe = self.kiosk_config(k["counter"], 1, photo_base_url)
                 if last and _same_but_revision(last[1], probe):
                     continue
+                try:  # exactly the check the kiosk makes: never push what it would refuse
+                    contract.decode_config(contract.encode(probe))
+                except contract.ContractError as e:
+                    if self._refused.get(k["id"]) != str(e):  # once, not every interval
+                        log.error("config for kiosk %s not pushed, the kiosk would refuse "
+                                  "it: %s", k["id"], e)
+                    self._refused[k["id"]] = str(e)
+                    continue
+                self._refused.pop(k["id"], None)
                 revision = max((last[0] + 1) if last else 1, int(time.time()))
                 body = contract.encode(msgspec.structs.replace(probe, revision=revision))
                 self.db.execute("INSERT INTO config_pushes (kiosk, revision, body, made_at) "

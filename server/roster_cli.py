@@ -124,6 +124,8 @@ def set_scale(config_path: str, levels: int) -> None:
 @user_errors
 def set_reasons(config_path: str, kind: str, reasons: tuple[str, ...]) -> None:
     """Set the reasons the kiosk offers after a low (or high) rating."""
+    import msgspec
+
     from sync.contract import ReasonLabel
 
     from .roster import RosterError
@@ -133,8 +135,12 @@ def set_reasons(config_path: str, kind: str, reasons: tuple[str, ...]) -> None:
         vi, _, en = text.partition("|")
         if not code or not vi:
             raise RosterError(f"--reason {item!r}: write code=Vietnamese label|English label")
-        ReasonLabel(code=code, vi=vi, en=en)
-        labels.append({"code": code, "vi": vi, "en": en})
+        label = {"code": code, "vi": vi, "en": en}
+        try:  # with the contract's limits (a code is lower-case, a label <= 200 chars)
+            msgspec.convert(label, ReasonLabel)
+        except msgspec.ValidationError as e:
+            raise RosterError(f"--reason {item!r}: {e}") from None
+        labels.append(label)
     _, db, r = _open(config_path)
     try:
         r.set_setting(f"{kind}_reasons", labels[:12])
