@@ -126,6 +126,10 @@ class Roster:
         file, copied into ``photos_dir`` under a name that changes with its content
         (so kiosks fetch a changed photo again)."""
         _id("official", official)
+        try:  # the contract's limits, so the kiosk never refuses what is said here
+            msgspec.convert({"id": official, "name": name, "title": title}, contract.Official)
+        except msgspec.ValidationError as e:
+            raise RosterError(f"official {official!r}: {e}") from None
         if photo and not photo.startswith(("http://", "https://")):
             photo = self._import_photo(official, Path(photo), photos_dir)
         with immediate(self.db):
