@@ -17,6 +17,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 ETC=/etc/hailong
 STATE=/var/lib/hailong
 PREFIX=/opt/hailong
+SYSTEMCTL=${SYSTEMCTL:-systemctl}   # overridable only to try the script where systemd does not run
 
 ROLE=kiosk BUNDLE="" SOURCE=$REPO READ_ONLY=no STATE_DEVICE="" START=yes
 say() { printf 'install: %s\n' "$*"; }
@@ -137,11 +138,11 @@ install -D -m 0644 "$REPO/docs/technician-guide.md" /usr/share/doc/hailong/techn
 for u in $UNITS; do
     install -m 0644 "$REPO/systemd/$u.service" "/etc/systemd/system/$u.service"
 done
-systemctl daemon-reload
+$SYSTEMCTL daemon-reload
 # shellcheck disable=SC2046
-systemctl enable $(printf '%s.service ' $UNITS)
+$SYSTEMCTL enable $(printf '%s.service ' $UNITS)
 if [ "$ROLE" = kiosk ]; then
-    systemctl disable --now getty@tty1.service 2>/dev/null || true   # the screen is ours
+    $SYSTEMCTL disable --now getty@tty1.service 2>/dev/null || true   # the screen is ours
 fi
 
 # --- 6. read-only root (optional) -----------------------------------------------------------
@@ -159,7 +160,7 @@ fi
 
 if [ "$START" = yes ]; then
     # shellcheck disable=SC2046
-    systemctl restart $(printf '%s.service ' $UNITS)
+    $SYSTEMCTL restart $(printf '%s.service ' $UNITS)
     say "started: $UNITS"
 fi
 say "done. Check: hailong kiosk doctor --config $ETC/kiosk.toml (kiosk) / \
