@@ -15,6 +15,7 @@ from hailong.cliutil import config_option, echo_json, user_errors
 from .config import load_server_config
 
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+LOOPBACK = ("127.", "localhost", "::1")
 
 
 def admin_config(config_path: str):
@@ -105,9 +106,9 @@ def add_kiosk(config_path: str, kiosk_id: str, counter: str, out: str,
 
     config = admin_config(config_path)
     host = broker_host or config.broker.host
-    if host in WILDCARD_HOSTS:
-        raise FleetError(f"[broker] host is {host!r}: say --broker-host, the server's "
-                         "address on the commune network")
+    if host in WILDCARD_HOSTS or (for_pi and host.startswith(LOOPBACK)):
+        raise FleetError(f"the broker's address for the kiosk would be {host!r}: say "
+                         "--broker-host, the server's address on the commune network")
     if kiosk_id == config.broker.username:
         raise FleetError(f"{kiosk_id!r} is the server's broker account")
     db, fleet = _fleet(config)

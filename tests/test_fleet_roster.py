@@ -103,6 +103,8 @@ def test_user_mistakes_are_one_clear_line(tmp_path):
     assert "not enrolled" in fails("server", "remove-kiosk", "--kiosk", "k99")
     assert "must be lower-case" in fails("server", "add-kiosk", "--kiosk", "K 1", "--counter",
                                          "q1", "--out", str(tmp_path / "b"))
+    assert "--broker-host" in fails("server", "add-kiosk", "--kiosk", "k1", "--counter", "q1",
+                                    "--for-pi", "--out", str(tmp_path / "b"))
     # the roster commands work without the broker password (an admin may not read it)
     out = hailong("server", "roster", "show", "--config", str(conf), "--json").stdout
     assert json.loads(out)["officials"] == []
