@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # Debian packages the project needs here: the broker, fonts with Vietnamese glyphs,
-# a headless browser for the dashboard tests, and the venv module on a bare Debian.
+# a headless browser for the dashboard tests, and the venv module on a bare Debian;
+# openssl makes the commune broker's TLS certificate authority (broker-config).
 DEB_PACKAGES := mosquitto mosquitto-clients fonts-dejavu-core fonts-noto-core \
-                chromium chromium-driver python3-venv poppler-utils
+                chromium chromium-driver python3-venv poppler-utils openssl
 
 .PHONY: setup system-packages test demo bench screenshots clean
 
