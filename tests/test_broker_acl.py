@@ -117,6 +117,12 @@ def test_a_kiosk_cannot_speak_for_another_nor_read_its_acks(tmp_path, procs):
         wait_until(lambda: spy.messages, message="k02 got its own config")
         assert all(t.startswith(f"hailong/v1/{COMMUNE}/k02/") for t, _ in spy.messages), \
             spy.messages
+        # no secret in any log: server, uplink, broker
+        secrets = [site.server_password, k02.broker.password,
+                   load_kiosk_config(k01).broker.password]
+        for log in [*tmp_path.glob("*.log"), site.broker.log_path]:
+            text = log.read_text(errors="replace")
+            assert not any(secret in text for secret in secrets), log
         # its chosen client id did not take the server's session (the acks above came
         # after it connected): use_username_as_clientid made it plain "k02"
         spy.close()
