@@ -5,7 +5,8 @@ Every ``[fleet] push_interval`` seconds it turns roster changes into new revisio
 every (re)connect it publishes every kiosk's newest config again, so a broker that
 lost its retained messages gets them back (a kiosk ignores a revision it has).
 
-It publishes through ingest's MQTT client: the broker names sessions by username
+The retained config of a removed kiosk is deleted from the broker (an empty retained
+message). It publishes through ingest's MQTT client: the broker names sessions by username
 (``use_username_as_clientid``), so a second client with the server's account would
 throw ingest off the broker.
 """
@@ -72,6 +73,7 @@ class ConfigPusher:
                     if now_connected:
                         ids = [k["id"] for k in kiosks]
                         self._publish(roster, roster.latest(ids, unpublished=was_connected))
+                        self._clear_removed(roster, set(ids))
                     was_connected = now_connected
                 except Exception:  # never stop pushing for one bad moment; try again
                     log.exception("config push failed; will retry")
@@ -79,6 +81,20 @@ class ConfigPusher:
                 self._stop.wait(self.config.fleet.push_interval)
         finally:
             db.close()
+
+    def _clear_removed(self, roster: Roster, active: set[str]) -> None:
+        """A removed kiosk's retained config (names of officials) leaves the broker: an
+        empty retained message deletes it."""
+        for kiosk in sorted(roster.kiosks_with_configs() - active):
+            info = self.client.publish(contract.topic(self.commune, kiosk, "config"), b"",
+                                       qos=1, retain=True)
+            try:
+                info.wait_for_publish(timeout=10)
+            except (RuntimeError, ValueError):
+                continue
+            if info.is_published():
+                roster.forget(kiosk)
+                log.info("cleared the retained config of removed kiosk %s", kiosk)
 
     def _publish(self, roster: Roster, configs: list[tuple[str, int, bytes]]) -> None:
         for kiosk, revision, body in configs:

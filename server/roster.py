@@ -279,6 +279,14 @@ class Roster:
                             "kiosk = ? ORDER BY revision DESC LIMIT 20)",
                             [kiosk, revision, kiosk])
 
+    def kiosks_with_configs(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT DISTINCT kiosk FROM config_pushes")}
+
+    def forget(self, kiosk: str) -> None:
+        """Drop a removed kiosk's config history (its retained config was cleared)."""
+        with immediate(self.db):
+            self.db.execute("DELETE FROM config_pushes WHERE kiosk = ?", [kiosk])
+
     def officials(self) -> list[dict]:
         return list(self.db["officials"].rows_where(order_by="id"))
 

@@ -8,6 +8,7 @@ import functools
 import http.server
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,26 @@ def test_retained_config_survives_a_broker_restart(tmp_path, procs):
         procs(["sync", "run", "--config", str(k01)], tmp_path / "sync.log")
         wait_until(lambda: outbox_config(k01), message="config after the broker restart")
         assert outbox_config(k01) == config
+
+
+def test_a_removed_kiosks_retained_config_is_cleared(tmp_path, procs):
+    with FleetSite(tmp_path) as site:
+        site.add_kiosk("k01")
+        site.reload()
+        server = procs(["server", "run", "--config", str(site.server_conf)],
+                       tmp_path / "server.log")
+        wait_until(lambda: published(site) and json.loads(roster(site, "show", "--json"))[
+            "configs"], message="k01's config published")
+        hailong("server", "remove-kiosk", "--config", str(site.server_conf), "--kiosk", "k01")
+        site.reload()
+        wait_until(lambda: "cleared the retained config of removed kiosk k01"
+                   in (tmp_path / "server.log").read_text(), message="cleared")
+        server.stop()
+        # enrolled again later (new password): nothing old is waiting for it
+        again = load_kiosk_config(site.add_kiosk("k01"))
+        site.reload()
+        probe = Client(site.port, "k01", again.broker.password, client_id="k01")
+        probe.subscribe(contract.topic("xa-fleet", "k01", "config"))
+        time.sleep(1.0)  # a retained message comes right after SUBACK; give it a moment
+        assert probe.messages == []
+        probe.close()
