@@ -47,6 +47,20 @@ def names() -> dict[str, str]:
     return cached
 
 
+def counter_name(counter: str | None) -> str:
+    """'q1 — Tư pháp - Hộ tịch' when the roster (issue 5's ``counters``) names it."""
+    if not counter:
+        return "—"
+    cached = g.get("_counters")
+    if cached is None:
+        cols = {r[1] for r in g.db.execute("PRAGMA table_info(counters)")}
+        cached = dict(g.db.execute("SELECT id, name FROM counters WHERE name != ''")) \
+            if {"id", "name"} <= cols else {}
+        g._counters = cached
+    name = cached.get(counter)
+    return f"{counter} — {name}" if name else counter
+
+
 def official_name(official: str | None) -> str:
     if not official:
         return "—"
@@ -62,7 +76,8 @@ def _period(default: str = "quarter") -> figures.Period:
 
 @bp.app_context_processor
 def page_helpers():
-    return {"official_name": official_name, "rate_bar": charts.rate_bar,
+    return {"official_name": official_name, "counter_name": counter_name,
+            "rate_bar": charts.rate_bar,
             "period_choices": PERIOD_CHOICES, "now": time.time(),
             "alerts_open": _alerts_open() if g.get("user") else 0}
 
