@@ -1,7 +1,7 @@
 """Who is on duty at this counter: the server's roster, or a sign-in at the kiosk.
 
-Sign-ins happen in the technician menu and are kept in the outbox file (a small table
-of this module's own, created if missing), so they survive a restart. The newest word
+Sign-ins happen in the technician menu and are kept in the outbox file (table
+``kiosk_duty``, made by the outbox's migrations), so they survive a restart. The newest word
 wins: a sign-in or sign-out made after the last config from the server overrides the
 roster's ``on_duty``; a config that arrives later overrides the sign-in.
 """
@@ -15,15 +15,9 @@ from .outbox import Outbox
 
 log = logging.getLogger(__name__)
 
-SCHEMA = """CREATE TABLE IF NOT EXISTS kiosk_duty (
-    id INTEGER PRIMARY KEY, official TEXT, action TEXT NOT NULL, at REAL NOT NULL)"""
-
-
 class Duty:
     def __init__(self, outbox: Outbox):
         self.outbox = outbox
-        with outbox.db.atomic():
-            outbox.db.execute(SCHEMA)
 
     def _record(self, official: str | None, action: str) -> None:
         with self.outbox.db.atomic():

@@ -58,6 +58,16 @@ def m002_inbox(db: sqlite_utils.Database) -> None:
                           pk="id", defaults={"used": 0})
 
 
+@migrations()
+def m003_duty_and_link(db: sqlite_utils.Database) -> None:
+    # Sign-ins at the kiosk (kiosk/duty.py), and the uplink's live broker state for the
+    # technician menu (the UI process cannot see the uplink's connection otherwise).
+    db.execute("CREATE TABLE IF NOT EXISTS kiosk_duty (id INTEGER PRIMARY KEY, "
+               "official TEXT, action TEXT NOT NULL, at REAL NOT NULL)")
+    db["uplink_state"].create({"id": int, "connected": int, "changed_at": float,
+                               "error": str}, pk="id")
+
+
 class OutboxError(HailongError, RuntimeError):
     """The outbox cannot be used."""
 
@@ -263,6 +273,20 @@ class Outbox:
                 "ORDER BY id DESC LIMIT 1", [time.time() - max_age]).fetchone()
             self.db.execute("UPDATE sessions SET used = 1 WHERE used = 0")
         return msgspec.json.decode(row[1], type=contract.Session) if row else None
+
+    # --- the uplink's connection, for the technician menu ---------------------------------
+
+    def set_link(self, connected: bool, error: str | None = None) -> None:
+        with _disk_errors(), self.db.atomic():
+            self.db.execute("INSERT INTO uplink_state (id, connected, changed_at, error) "
+                            "VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                            "connected = excluded.connected, changed_at = excluded.changed_at, "
+                            "error = excluded.error", [int(connected), time.time(), error])
+
+    def link(self) -> dict | None:
+        """{connected, changed_at, error} as the uplink last wrote it, or None."""
+        rows = list(self.db["uplink_state"].rows)
+        return rows[0] if rows else None
 
     # --- reporting ----------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ class Uplink:
         self._wake = threading.Event()
         self._connected = threading.Event()
         self._reconnected = False
+        self._link: tuple[bool, str | None] | None = None  # as last written to the outbox
         self._inflight: dict[int, tuple[set[str], float]] = {}
         self._batch_no = 0
         self._next_status = 0.0
@@ -123,7 +124,12 @@ class Uplink:
             log.warning("outbox file was replaced; reopening")
             self.outbox.close()
             self.outbox = Outbox(self.config.store.path)
+            self._link = None
         self._take_inbox()
+        link = (self._connected.is_set(), self.last_error)
+        if link != self._link:
+            self.outbox.set_link(*link)
+            self._link = link
         now = time.monotonic()
         if self._reconnected:
             self._reconnected = False
@@ -231,4 +237,5 @@ class Uplink:
                 pass
         self.client.disconnect()
         self.client.loop_stop()
+        self.outbox.set_link(False, "uplink stopped")
         self.outbox.close()

@@ -27,6 +27,13 @@ def assert_exactly_once(site, confs) -> None:
     assert all(kiosk_status(c)["rejected"] == 0 for c in confs)
 
 
+def link(conf) -> dict:
+    from kiosk.config import load_kiosk_config
+    from kiosk.outbox import Outbox
+    with Outbox(load_kiosk_config(conf).store.path) as outbox:
+        return outbox.link()
+
+
 def start_server(site, procs):
     return procs(["server", "run", "--config", str(site.server_conf)],
                  site.folder / "server.log")
@@ -104,7 +111,9 @@ def test_kiosk_rating_while_its_uplink_is_down(site, procs):
     uplink = start_sync(site, procs, conf)
     record(conf, 50, seed=1)
     wait_until(lambda: stored(site) == 50)
+    assert link(conf)["connected"] == 1  # what the technician menu shows
     uplink.stop()
+    assert link(conf)["connected"] == 0 and link(conf)["error"] == "uplink stopped"
     record(conf, 70, seed=2)  # the UI never needs the uplink to store a rating
     assert kiosk_status(conf)["pending"] == 70
     start_sync(site, procs, conf)

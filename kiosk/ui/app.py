@@ -322,6 +322,7 @@ class KioskApp:
               counter=self.config.kiosk.counter, version=hailong.__version__),
             t("Backlog: {pending} waiting, {unsealed} unfinished, {rejected} rejected", **counts),
             t("Last ack from the server: {when}", when=when),
+            self._link_line(),
             t("Clock: {now} ({state})", now=datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
               state=t("synchronised") if synced else t("NOT synchronised")),
             t("Last event: {event}", event=f"{event['kind']} {event['detail']}"[:60]
@@ -333,6 +334,18 @@ class KioskApp:
         if not roster:
             lines.append(t("No roster from the server yet"))
         return {"lines": lines, "roster": roster, "counts": counts}
+
+    def _link_line(self) -> str:
+        """The uplink's broker connection as it last wrote it to the outbox."""
+        t = self.t
+        link = self.outbox.link()
+        if link is None:
+            return t("Broker: no word from the uplink yet")
+        when = datetime.fromtimestamp(link["changed_at"]).strftime("%H:%M:%S")
+        if link["connected"]:
+            return t("Broker: connected since {when}", when=when)
+        return t("Broker: NOT connected since {when} ({error})", when=when,
+                 error=(link["error"] or "-")[:40])
 
     # --- outbox polling ---------------------------------------------------------------
 
