@@ -29,12 +29,17 @@ def kiosk() -> None:
 @user_errors
 def simulate(config_path: str, count: int, seed: int | None, officials: tuple[str]) -> None:
     """Record COUNT ratings through the same path as a citizen's press."""
+    from .duty import Duty
     from .recorder import Recorder
     from .simulate import simulate as run_simulation
 
     config = load_kiosk_config(config_path)
     with Outbox(config.store.path) as outbox:
         recorder = Recorder.from_config(config, outbox)
+        # as the screen would: the server's scale, and whoever is on duty now
+        remote = outbox.config()
+        recorder.scale = remote.scale if remote else config.kiosk.scale
+        recorder.official = Duty(outbox).on_duty(remote.on_duty if remote else None)
         ids = run_simulation(recorder, count, seed=seed, officials=officials)
     click.echo(f"recorded {len(ids)} ratings in {config.store.path}")
 

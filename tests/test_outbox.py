@@ -160,3 +160,23 @@ def test_secrets_come_from_a_file_or_the_environment_and_are_redacted(tmp_path):
     conf.write_text('[kiosk]\nid = "k01"\ncommune = "x"\ncounter = "q1"\n')
     config = load(conf, KIOSK_SETTINGS, environ={"HAILONG_BROKER_PASSWORD": "env"})
     assert config.broker.password == "env"
+
+
+def test_simulate_rates_whoever_is_on_duty_on_the_servers_scale(tmp_path):
+    from sync.contract import KioskConfig, Official
+    conf = tmp_path / "kiosk.toml"
+    conf.write_text('[kiosk]\nid = "k01"\ncommune = "xa-test"\ncounter = "q1"\n'
+                    '[store]\npath = "outbox.db"\n')
+    with Outbox(tmp_path / "outbox.db") as outbox:
+        outbox.save_config(KioskConfig(v=1, revision=1, scale=5, on_duty="cb-an",
+                                       officials=[Official(id="cb-an", name="Nguyễn Thị Ân")]))
+    result = subprocess.run([sys.executable, "-m", "hailong", "kiosk", "simulate", "--config",
+                             str(conf), "--count", "5", "--seed", "1"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    import json
+    with Outbox(tmp_path / "outbox.db") as outbox:
+        bodies = [json.loads(r[0]) for r in outbox.db.execute("SELECT body FROM ratings")]
+    assert len(bodies) == 5
+    assert {b["official"] for b in bodies} == {"cb-an"} and {b["scale"] for b in bodies} == {5}
+    assert all(b["suspect"] is None for b in bodies)
