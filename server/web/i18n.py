@@ -150,3 +150,31 @@ def translate(key: str, lang: str, **kw) -> str:
     pair = WORDS.get(key)
     text = key if pair is None else pair[1 if lang == "en" else 0]
     return text.format(**kw) if kw else text
+
+
+# Alert texts by kind, from the alert's data (the stored message is Vietnamese, for
+# webhooks; the page shows the reader's language).
+ALERT_TEXT: dict[str, tuple[str, str]] = {
+    "low-rating": ("Đánh giá {score}/{scale} cho {official} tại quầy {counter}",
+                   "Rated {score}/{scale}: {official} at counter {counter}"),
+    "official-repeated": ("{official}: {low} đánh giá không hài lòng trong {days} ngày",
+                          "{official}: {low} low ratings in {days} days"),
+    "kiosk-offline": ("Thiết bị {kiosk} mất kết nối từ {since}",
+                      "Kiosk {kiosk} offline since {since}"),
+    "backlog": ("Thiết bị {kiosk} còn {backlog} đánh giá chưa gửi được",
+                "Kiosk {kiosk} has {backlog} ratings not yet sent"),
+    "case-overdue": ("Phản ánh #{case} ({official}) quá hạn xử lý",
+                     "Case #{case} ({official}) is past its deadline"),
+}
+
+
+def alert_text(alert: dict, lang: str, names: dict[str, str], since: str = "") -> str:
+    pair = ALERT_TEXT.get(alert["kind"])
+    data = {k: ("?" if v is None else v) for k, v in (alert.get("payload") or {}).items()}
+    if "official" in data:
+        data["official"] = names.get(data["official"], data["official"])
+    try:
+        return pair[1 if lang == "en" else 0].format(since=since, **data) if pair \
+            else alert["message"]
+    except (KeyError, IndexError, ValueError):
+        return alert["message"]

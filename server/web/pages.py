@@ -15,7 +15,7 @@ from .. import accounts, alerts, figures, followup, letters, reports
 from .. import fleet as fleet_store
 from ..rollup import LOCAL, local_day
 from . import charts, needs
-from .i18n import translate
+from .i18n import alert_text, translate
 
 bp = Blueprint("pages", __name__)
 
@@ -77,6 +77,8 @@ def _period(default: str = "quarter") -> figures.Period:
 @bp.app_context_processor
 def page_helpers():
     return {"official_name": official_name, "counter_name": counter_name,
+            "alert_text": lambda a: alert_text(
+                a, g.lang, names(), when(a["payload"].get("last_seen"), "%H:%M %d/%m")),
             "rate_bar": charts.rate_bar,
             "period_choices": PERIOD_CHOICES, "now": time.time(),
             "alerts_open": _alerts_open() if g.get("user") else 0}
