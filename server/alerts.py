@@ -62,9 +62,8 @@ def raise_alert(conn: sqlite3.Connection, key: str, kind: str, subject: str, mes
 
 def _raise_many(conn: sqlite3.Connection, items: list[tuple], webhooks: tuple[str, ...],
                 now: float | None = None, mark_cases: list[int] = ()) -> list[int]:
-    """All new alerts of one check in ONE transaction: every commit by another
-    connection can make ingest's open transaction retry (SQLite WAL snapshots), so
-    the housekeeper commits as rarely as it can."""
+    """All new alerts of one check in ONE transaction (and none when nothing is new):
+    while the housekeeper holds the write lock, ingest waits."""
     now = time.time() if now is None else now
     known: set[str] = set()
     keys = [i[0] for i in items]

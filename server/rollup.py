@@ -8,8 +8,8 @@ Tables: ``daily2`` (counts per day, kiosk, counter, official, field, procedure:
 counter, field and reason code).
 
 The rollup follows the ``ratings`` table by rowid (each new row is counted once, in
-the ingest callback) and is rebuilt from scratch at start-up and every
-``[web] rollup_rebuild_minutes``: a rating from a kiosk whose clock was wrong can be
+the ingest callback, and at start-up for rows stored before a crash) and is rebuilt
+from scratch when new and every ``[web] rollup_rebuild_minutes``: a rating from a kiosk whose clock was wrong can be
 moved in time later (``server/clock.py``), and only a rebuild follows that move.
 
 Days are the commune's local days (Vietnam, UTC+7, no daylight saving) of

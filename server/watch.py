@@ -3,8 +3,8 @@
 * On new ratings (the ingest callback, on the writer thread, after commit): open
   follow-up cases for the low ones, add them to the daily figures, and wake the
   housekeeper. That is all the writer thread does for us: a few indexed inserts.
-* At start-up: rebuild the daily figures and open cases for any low rating that has
-  none (ratings committed just before a crash, before the callback ran).
+* At start-up: bring the daily figures up to date and open cases for any low rating
+  that has none (ratings committed just before a crash, before the callback ran).
 * The housekeeper thread: rebuilds the daily figures now and then, escalates
   overdue cases, deletes expired call-back numbers, raises alerts; it writes only
   when there is something new, in as few transactions as it can.
@@ -52,10 +52,7 @@ class Watcher:
 
     def on_new_ratings(self, ratings: list[contract.Rating]) -> None:
         # Both writes happen here, on the writer thread between two ingest transactions,
-        # not on the housekeeper: a commit from another connection in the middle of an
-        # ingest transaction makes SQLite refuse that transaction's first write
-        # (SQLITE_BUSY_SNAPSHOT in WAL mode; the busy timeout does not apply), and the
-        # kiosks would have to re-send.
+        # not on the housekeeper: ingest never waits for the write lock because of them.
         f = self.config.followup
         conn = self._callback_db.conn
         followup.open_cases(conn, low_at_or_below=f.low_at_or_below,
@@ -69,7 +66,9 @@ class Watcher:
     def catch_up(self) -> None:
         """What a restart needs: figures rebuilt, no low rating without its case."""
         conn = self._db.conn
-        rollup.rebuild(conn)
+        # Incremental: a full rebuild of a large store would hold ingest back at every
+        # start; the periodic rebuild picks up ratings re-placed in time.
+        rollup.catch_up(conn)
         self._last_rebuild = time.monotonic()
         f = self.config.followup
         opened = followup.open_cases(conn, low_at_or_below=f.low_at_or_below,
