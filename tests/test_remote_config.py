@@ -19,7 +19,7 @@ from helpers import hailong
 from kiosk.config import load_kiosk_config
 from kiosk.outbox import Outbox
 from kiosk.photos import PhotoCache
-from kiosk.remote import RemoteConfig
+from kiosk.photos import photo_path
 from sync import contract
 
 # the smallest valid PNG (1x1), and a JPEG header good enough for the signature check
@@ -92,28 +92,31 @@ def test_roster_reaches_offline_kiosk_with_photos_cached(tmp_path, procs):
         assert {o.id for o in first.officials} == {"cb-an", "cb-binh"}
         assert all(o.photo.startswith(web.url) for o in first.officials)
 
-        with Outbox(load_kiosk_config(k01).store.path) as outbox:
-            remote = RemoteConfig(outbox)
-            wait_until(lambda: remote.photo_path("cb-an") and remote.photo_path("cb-binh"),
-                       message="photos cached")
-            assert remote.photo_path("cb-an").read_bytes() == PNG
-            from kiosk.photos import photo_path   # what the UI calls
-            assert photo_path(load_kiosk_config(k01), remote.official("cb-an")).read_bytes() == PNG
-            assert remote.photo_path(remote.on_duty).parent == load_kiosk_config(
-                k01).store.path.parent / "photos"
+        kiosk = load_kiosk_config(k01)
+        wait_until(lambda: all(photo_path(kiosk, o) for o in first.officials),
+                   message="photos cached")
+        assert photo_path(kiosk, official(first, "cb-an")).read_bytes() == PNG
+        assert photo_path(kiosk, official(first, "cb-an")).parent == \
+            kiosk.store.path.parent / "photos"
 
-            # the kiosk goes offline; the roster changes while it is away
-            uplink.stop()
-            procs(["server", "run", "--config", str(site.server_conf)], tmp_path / "s2.log")
-            roster(site, "set-on-duty", "--counter", "q1", "--official", "cb-binh")
-            wait_until(lambda: published(site), message="second config published")
-            web.close()  # and the photo server is gone too
+        # the kiosk goes offline; the roster changes while it is away
+        uplink.stop()
+        procs(["server", "run", "--config", str(site.server_conf)], tmp_path / "s2.log")
+        roster(site, "set-on-duty", "--counter", "q1", "--official", "cb-binh")
+        wait_until(lambda: published(site), message="second config published")
+        web.close()  # and the photo server is gone too
 
-            assert not remote.refresh()
-            procs(["sync", "run", "--config", str(k01)], tmp_path / "sync-2.log")
-            wait_until(remote.refresh, message="new revision applied without a restart")
-            assert remote.revision > first.revision and remote.on_duty.id == "cb-binh"
-            assert remote.photo_path(remote.on_duty).read_bytes() == JPEG  # from the cache
+        assert outbox_config(k01) == first
+        procs(["sync", "run", "--config", str(k01)], tmp_path / "sync-2.log")
+        wait_until(lambda: outbox_config(k01).revision > first.revision,
+                   message="the new revision reached the kiosk")
+        second = outbox_config(k01)
+        assert second.on_duty == "cb-binh"
+        assert photo_path(kiosk, official(second, "cb-binh")).read_bytes() == JPEG  # cached
+
+
+def official(config: contract.KioskConfig, official_id: str) -> contract.Official:
+    return next(o for o in config.officials if o.id == official_id)
 
 
 def test_bad_push_is_refused_and_last_good_config_kept(tmp_path, procs):
@@ -146,9 +149,8 @@ def test_bad_push_is_refused_and_last_good_config_kept(tmp_path, procs):
         procs(["sync", "run", "--config", str(k01)], tmp_path / "sync-2.log")
         wait_until(lambda: "config refused" in (tmp_path / "sync-2.log").read_text(),
                    message="refused again after restart")
+        assert outbox_config(k01) == good
         with Outbox(load_kiosk_config(k01).store.path) as outbox:
-            remote = RemoteConfig(outbox, default_scale=4)
-            assert remote.revision == 5 and remote.scale == 3 and remote.on_duty.name == "An"
             assert outbox.last_event()["kind"] == "message-refused"
         admin.close()
 
