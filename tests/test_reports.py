@@ -130,3 +130,18 @@ def test_seed_and_add_user_commands(tmp_path):
     role = db.execute("SELECT role FROM users WHERE username = 'chu-tich'").fetchone()[0]
     db.close()
     assert n == in_rollup == 3000 and cases == low > 0 and role == "leader"
+
+
+def test_demo_store_is_seeded_once_with_a_leader(tmp_path):
+    from server import accounts
+    from server.seed import prepare_demo
+
+    conf = write_config(tmp_path)
+    user, password = prepare_demo(conf, ratings=2000)
+    prepare_demo(conf, ratings=2000)  # a second demo run adds no ratings
+    db = connect(tmp_path / "server.db")
+    try:
+        assert db.execute("SELECT count(*) FROM ratings").fetchone()[0] == 2000
+        assert accounts.authenticate(db.conn, user, password).role == "leader"
+    finally:
+        db.close()
