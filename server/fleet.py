@@ -150,7 +150,7 @@ def fleet_view(db: sqlite_utils.Database, now: float | None = None) -> list[dict
 
     Keys: ``id, counter, enrolled, revoked, online, last_seen, age_s, backlog,
     rejected, version, clock_skew, clock_synced, disk_free_mb, last_error,
-    ack_clock_skew``. ``clock_skew`` is the kiosk's clock minus the server's when the
+    ack_clock_skew, config_revision`` (the roster revision the kiosk holds). ``clock_skew`` is the kiosk's clock minus the server's when the
     status arrived; ``ack_clock_skew`` the same from the server time carried in the
     last ack (kiosk clock at receipt minus server clock at sending: it includes the
     network delay, and does not depend on when the status was queued).
@@ -170,10 +170,11 @@ def fleet_view(db: sqlite_utils.Database, now: float | None = None) -> list[dict
                    backlog=s.get("backlog"), rejected=s.get("rejected"),
                    version=s.get("version"), clock_skew=skew,
                    clock_synced=s.get("clock_synced"), disk_free_mb=s.get("disk_free_mb"),
-                   last_error=s.get("last_error"), ack_clock_skew=_ack_skew(s))
+                   last_error=s.get("last_error"), ack_clock_skew=_ack_skew(s),
+                   config_revision=s.get("config_revision"))
     empty = dict(online=False, last_seen=None, age_s=None, backlog=None, rejected=None,
                  version=None, clock_skew=None, clock_synced=None, disk_free_mb=None,
-                 last_error=None, ack_clock_skew=None)
+                 last_error=None, ack_clock_skew=None, config_revision=None)
     out = [{**empty, **rows[k]} for k in sorted(rows)]
     for row in out:
         if row["revoked"]:

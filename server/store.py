@@ -190,18 +190,24 @@ class Store:
             [time.time(), kiosk, rating_id, reason, detail[:300]])
 
     def record_status(self, commune: str, kiosk: str, status: contract.Status,
-                      received_at: float) -> None:
+                      received_at: float, *, replayed: bool = False) -> None:
+        """Keep a kiosk's latest status. A ``replayed`` (retained) one was sent at some
+        time in the past: it says nothing of when the kiosk was last seen nor of its
+        clock skew, but its receipt is still an upper bound for the boot's start."""
         skew = None
-        if status.online and status.at:
+        if status.online and status.at and not replayed:
             skew = round(status.at - received_at, 3)
+        seen = status.at if replayed else received_at
+        last_seen = ("coalesce(kiosks.last_seen, excluded.last_seen)" if replayed
+                     else "excluded.last_seen")
         clock.anchor_from_status(self.db.conn, self.anchors, kiosk, status, received_at)
         self.db.conn.execute(
             "INSERT INTO kiosks (id, commune, online, last_seen, status, clock_skew) "
             "VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET commune=excluded.commune, "
-            "online=excluded.online, last_seen=excluded.last_seen, status=excluded.status, "
+            "online=excluded.online, status=excluded.status, "
+            f"last_seen = {last_seen}, "
             "clock_skew=coalesce(excluded.clock_skew, kiosks.clock_skew)",
-            [kiosk, commune, int(status.online), received_at,
-             contract.encode(status).decode(), skew])
+            [kiosk, commune, int(status.online), seen, contract.encode(status).decode(), skew])
 
 
 def _json(value) -> str:

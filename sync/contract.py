@@ -137,6 +137,7 @@ class Status(msgspec.Struct, forbid_unknown_fields=True):
     last_error: str | None = None
     last_ack_server_time: float | None = None
     last_ack_at: float | None = None
+    config_revision: int | None = None  # the server config the kiosk holds
 
 
 class Session(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -214,6 +214,8 @@ class Uplink:
         status.backlog = counts["pending"]
         status.rejected = counts["rejected"]
         status.disk_free_mb = round(disk.free / 2**20, 1)
+        status.config_revision = self.outbox.db.execute(
+            "SELECT max(revision) FROM remote_config").fetchone()[0]
         status.last_error = self.last_error or (
             f"{event['kind']}: {event['detail']}" if event else None)
         if self.last_ack:

@@ -81,3 +81,15 @@ def test_unsynced_kiosk_end_to_end(site, procs):
     assert row["clock_synced"] == 0 and row["created_at"] < Y2001 + 1000
     assert abs(row["occurred_at"] - made_at) < 1.5, row["occurred_at"] - made_at
     store.close()
+
+
+def test_a_replayed_status_says_nothing_of_last_seen_or_skew(tmp_path):
+    store = Store(tmp_path / "server.db")
+    sent = contract.Status(v=1, online=True, kiosk="k01", at=1_790_000_000.0,
+                           clock_synced=True, boot_id=BOOT, mono=50)
+    store.record_status("xa-test", "k01", sent, received_at=1_790_000_000.2)
+    # the server restarts a day later; the broker replays the retained status
+    store.record_status("xa-test", "k01", sent, received_at=1_790_086_400.0, replayed=True)
+    row = store.db["kiosks"].get("k01")
+    assert row["last_seen"] == 1_790_000_000.2 and row["clock_skew"] == -0.2
+    store.close()
