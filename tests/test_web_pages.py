@@ -242,3 +242,17 @@ def test_alert_acknowledge(dash):
         if a["kind"] not in ("kiosk-offline", "backlog"):
             assert tech.post(f"/alerts/{a['id']}/ack", data={"csrf_token": token}
                              ).status_code == 404
+
+
+def test_roster_photos_are_served_to_kiosks_without_a_login(dash):
+    config, app = dash
+    photos = config.fleet.photos_dir
+    photos.mkdir(parents=True, exist_ok=True)
+    (photos / "cb-an.png").write_bytes(b"\x89PNG\r\n\x1a\nphoto")
+    (photos / "notes.txt").write_text("not a photo")
+    client = app.test_client()  # no session: a kiosk
+    r = client.get("/photos/cb-an.png")
+    assert r.status_code == 200 and r.data.startswith(b"\x89PNG")
+    for name in ("notes.txt", "missing.png", ".hidden.png"):
+        assert client.get(f"/photos/{name}").status_code == 404, name
+    assert client.get("/photos/..%2Fserver.db").status_code in (302, 404)  # never the file

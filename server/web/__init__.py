@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 COOKIE = "hailong_session"
 LANG_COOKIE = "hailong_lang"
-OPEN_ENDPOINTS = {"auth.login", "static", "auth.set_lang"}
+OPEN_ENDPOINTS = {"auth.login", "static", "auth.set_lang", "photos.photo"}
 
 
 class Databases:
@@ -107,7 +107,8 @@ def create_app(config) -> Flask:
     for code in (400, 403, 404, 405, 429):
         app.register_error_handler(code, _error_page)
 
-    from . import api, auth, pages
+    from . import api, auth, pages, photos
+    app.register_blueprint(photos.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
