@@ -60,7 +60,8 @@ KIOSK_SETTINGS: tuple[Setting, ...] = (
     Setting("flow", "follow_up", bool, True, "ask for reasons after a low score"),
     Setting("flow", "ask_phone", bool, True, "offer a call-back number (with consent) "
             "after the reasons"),
-    Setting("flow", "contact_retention_days", int, 90, "days the commune keeps a call-back "
+    Setting("flow", "contact_retention_days", int, 30, "until the server's config says "
+            "otherwise: days the commune keeps a call-back "
             "number; stated in the consent sentence (Decree 13/2023)", minimum=1,
             maximum=3650),
     Setting("flow", "tech_pin", str, "", "PIN of the technician menu (five taps in the "

@@ -60,7 +60,8 @@ class ConfigPusher:
                 log.exception("config pusher cannot open the store; retrying")
                 if self._stop.wait(2):
                     return
-        roster, fleet = Roster(db), Fleet(db, self.commune)
+        roster = Roster(db, contact_retention_days=self.config.privacy.contact_retention_days)
+        fleet = Fleet(db, self.commune)
         was_connected = False
         try:
             while not self._stop.is_set():

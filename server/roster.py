@@ -32,7 +32,7 @@ import contextlib
 import hashlib
 import json
 import logging
-import shutil
+import math
 import time
 from pathlib import Path
 
@@ -91,8 +91,11 @@ def _id(what: str, value: str) -> str:
 
 
 class Roster:
-    def __init__(self, db: sqlite_utils.Database):
+    def __init__(self, db: sqlite_utils.Database, *, contact_retention_days: float | None = None):
         self.db = db
+        # told to kiosks so the consent sentence promises what the server really does
+        self.contact_retention_days = (math.ceil(contact_retention_days)
+                                       if contact_retention_days else None)
         self._refused: dict[str, str] = {}  # kiosk -> why its new config was held back
 
     # --- edits ----------------------------------------------------------------------
@@ -217,7 +220,8 @@ class Roster:
         return contract.KioskConfig(
             v=1, revision=revision, counter_name=name or "", officials=officials[:200],
             on_duty=on_duty, scale=scale or settings.get("scale", 4),
-            mode=mode or settings.get("mode", "always"), **reasons)
+            mode=mode or settings.get("mode", "always"),
+            contact_retention_days=self.contact_retention_days, **reasons)
 
     def refresh(self, kiosks: list[dict], photo_base_url: str) -> list[tuple[str, int]]:
         """Make a new revision for every kiosk whose config changed; returns them.

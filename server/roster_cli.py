@@ -19,7 +19,8 @@ def _open(config_path: str):
     config = admin_config(config_path)
     db = connect(config.store.path)
     own_like_folder(config.store.path)
-    return config, db, Roster(db)
+    return config, db, Roster(
+        db, contact_retention_days=config.privacy.contact_retention_days)
 
 
 @click.group()

@@ -176,6 +176,8 @@ class KioskConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     mode: Literal["always", "transaction"] = "always"
     low_reasons: Annotated[list[ReasonLabel], msgspec.Meta(max_length=12)] | None = None
     high_reasons: Annotated[list[ReasonLabel], msgspec.Meta(max_length=12)] | None = None
+    # what the consent sentence promises: the server's own retention of call-back numbers
+    contact_retention_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
 
 
 _encoder = msgspec.json.Encoder()

@@ -80,3 +80,16 @@ def test_screenshots_command(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr + result.stdout
     assert len(list(out.glob("*-800x480.png"))) == len(SCENES)
+
+
+def test_consent_sentence_promises_the_servers_retention(tmp_path):
+    from sync.contract import KioskConfig
+    app, _ = make_app(tmp_path)
+    try:
+        assert app.contact_retention_days == 30  # the kiosk's own, until the server says
+        app.outbox.save_config(KioskConfig(v=1, revision=1, contact_retention_days=45))
+        app.poll()
+        assert app.contact_retention_days == 45
+        assert "45" in app.screens["phone"].consent_text()
+    finally:
+        app.close()

@@ -85,6 +85,13 @@ class KioskApp:
         return self.remote.scale if self.remote else self.config.kiosk.scale
 
     @property
+    def contact_retention_days(self) -> int:
+        """What the consent sentence promises: the server's retention, once it has said."""
+        if self.remote and self.remote.contact_retention_days:
+            return self.remote.contact_retention_days
+        return self.flow.contact_retention_days
+
+    @property
     def mode(self) -> str:
         return self.remote.mode if self.remote else self.flow.mode
 

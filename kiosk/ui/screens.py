@@ -336,7 +336,7 @@ class Phone(Keypad):
     def consent_text(self) -> str:
         return self.app.t("If you enter a phone number, you agree that the commune office uses "
                           "it only to call you back about this rating, and deletes it after "
-                          "{days} days.", days=self.app.flow.contact_retention_days)
+                          "{days} days.", days=self.app.contact_retention_days)
 
     def draw(self, surface: pygame.Surface) -> None:
         app, m, t = self.app, Metrics(surface.get_size()), self.app.t
