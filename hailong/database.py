@@ -26,6 +26,25 @@ def exclusive(path: str | os.PathLike):
         os.close(fd)
 
 
+@contextlib.contextmanager
+def immediate(db):
+    """A write transaction that takes the write lock at BEGIN (``BEGIN IMMEDIATE``).
+
+    Several connections write each store (kiosk UI and uplink; ingest, follow-up,
+    roster, web). A deferred transaction that reads first and writes later fails at
+    once with "database is locked" (SQLITE_BUSY_SNAPSHOT) if another connection
+    committed in between, and the busy timeout does not help; taking the lock up front
+    makes writers queue instead. ``db`` is a sqlite-utils Database.
+    """
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
+
+
 _migrated: set[Path] = set()
 
 

@@ -20,7 +20,7 @@ class Duty:
         self.outbox = outbox
 
     def _record(self, official: str | None, action: str) -> None:
-        with self.outbox.db.atomic():
+        with self.outbox.transaction():
             self.outbox.db.execute("INSERT INTO kiosk_duty (official, action, at) VALUES (?, ?, ?)",
                                    [official, action, time.time()])
         self.outbox.log_event(f"duty-{action}", official or "")

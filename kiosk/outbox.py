@@ -14,6 +14,7 @@ sends and marks); either may be killed at any moment without losing a committed 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -145,12 +146,19 @@ class Outbox:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @contextlib.contextmanager
+    def transaction(self):
+        """A write transaction: the lock taken at BEGIN (two processes write this file),
+        disk-full and I/O errors turned into OutboxFull / OutboxError."""
+        with _disk_errors(), database.immediate(self.db):
+            yield
+
     # --- the kiosk's side -------------------------------------------------------------
 
     def add(self, rating: contract.Rating, *, sealed: bool = True) -> None:
         """Store a new rating durably; returns only once it is on disk."""
         body = contract.encode(rating).decode()
-        with _disk_errors(), self.db.atomic():
+        with self.transaction():
             self.db.execute(
                 "INSERT INTO ratings (id, body, state, sealed, stored_at) VALUES (?, ?, ?, ?, ?)",
                 [rating.id, body, PENDING, int(sealed), time.time()])
@@ -158,7 +166,7 @@ class Outbox:
     def amend(self, rating_id: str, *, seal: bool = True, **changes) -> bool:
         """Add what the citizen said after the score (reasons, contact). Returns False
         if the row was already sealed (the citizen took too long) and nothing changed."""
-        with _disk_errors(), self.db.atomic():
+        with self.transaction():
             row = self.db.execute(
                 "SELECT body FROM ratings WHERE id = ? AND sealed = 0", [rating_id]).fetchone()
             if row is None:
@@ -170,7 +178,7 @@ class Outbox:
         return True
 
     def seal(self, rating_id: str) -> None:
-        with _disk_errors(), self.db.atomic():
+        with self.transaction():
             self.db.execute("UPDATE ratings SET sealed = 1 WHERE id = ?", [rating_id])
 
     def get(self, rating_id: str) -> dict | None:
@@ -183,7 +191,7 @@ class Outbox:
         """Seal rows left open longer than ``grace`` seconds (or stamped in the future,
         after the wall clock was set back)."""
         now = time.time() if now is None else now
-        with _disk_errors(), self.db.atomic():
+        with self.transaction():
             cur = self.db.execute(
                 "UPDATE ratings SET sealed = 1 WHERE sealed = 0 AND (stored_at < ? OR stored_at > ?)",
                 [now - grace, now + 60])
@@ -203,7 +211,7 @@ class Outbox:
     def mark_sent(self, ids: list[str], retry_after: float) -> None:
         """Record a send; a row is due again ``retry_after`` seconds later unless acked."""
         now = time.time()
-        with _disk_errors(), self.db.atomic():
+        with self.transaction():
             self.db.conn.executemany(
                 "UPDATE ratings SET attempts = attempts + 1, next_send_at = ? "
                 "WHERE id = ? AND state = ?",
@@ -211,7 +219,7 @@ class Outbox:
 
     def mark_acked(self, ids: Iterable[str]) -> int:
         now = time.time()
-        with _disk_errors(), self.db.atomic():
+        with self.transaction():
             cur = self.db.conn.executemany(
                 "UPDATE ratings SET state = ?, acked_at = ? WHERE id = ? AND state = ?",
                 [(ACKED, now, i, PENDING) for i in ids])
@@ -219,7 +227,7 @@ class Outbox:
 
     def mark_rejected(self, rejections: Iterable[tuple[str, str]]) -> int:
         now = time.time()
-        with _disk_errors(), self.db.atomic():
+        with self.transaction():
             cur = self.db.conn.executemany(
                 "UPDATE ratings SET state = ?, acked_at = ?, reason = ? WHERE id = ? AND state = ?",
                 [(REJECTED, now, reason, i, PENDING) for i, reason in rejections])
@@ -227,14 +235,14 @@ class Outbox:
 
     def resend_now(self) -> None:
         """Make every pending row due at once (after a reconnect)."""
-        with _disk_errors(), self.db.atomic():
+        with self.transaction():
             self.db.execute("UPDATE ratings SET next_send_at = 0 WHERE state = ?", [PENDING])
 
     def prune(self, older_than_days: float) -> int:
         """Forget acked rows after a while: the SD card is small and a row may hold a
         phone number that the server, not the kiosk, keeps under its retention rule."""
         cutoff = time.time() - older_than_days * 86400
-        with _disk_errors(), self.db.atomic():
+        with self.transaction():
             cur = self.db.execute("DELETE FROM ratings WHERE state = ? AND acked_at < ?",
                                   [ACKED, cutoff])
         return cur.rowcount
@@ -243,7 +251,7 @@ class Outbox:
 
     def save_config(self, config: contract.KioskConfig) -> bool:
         """Keep a validated config if it is newer than the one held; True if kept."""
-        with _disk_errors(), self.db.atomic():
+        with self.transaction():
             current = self.db.execute("SELECT max(revision) FROM remote_config").fetchone()[0]
             if current is not None and config.revision <= current:
                 return False
@@ -261,13 +269,13 @@ class Outbox:
         return msgspec.json.decode(row[0], type=contract.KioskConfig) if row else None
 
     def add_session(self, session: contract.Session) -> None:
-        with _disk_errors(), self.db.atomic():
+        with self.transaction():
             self.db.execute("INSERT INTO sessions (body, received_at) VALUES (?, ?)",
                             [contract.encode(session).decode(), time.time()])
 
     def take_session(self, max_age: float = 900.0) -> contract.Session | None:
         """The newest unused transaction (older ones are dropped as stale), marked used."""
-        with _disk_errors(), self.db.atomic():
+        with self.transaction():
             row = self.db.execute(
                 "SELECT id, body FROM sessions WHERE used = 0 AND received_at > ? "
                 "ORDER BY id DESC LIMIT 1", [time.time() - max_age]).fetchone()
@@ -277,7 +285,7 @@ class Outbox:
     # --- the uplink's connection, for the technician menu ---------------------------------
 
     def set_link(self, connected: bool, error: str | None = None) -> None:
-        with _disk_errors(), self.db.atomic():
+        with self.transaction():
             self.db.execute("INSERT INTO uplink_state (id, connected, changed_at, error) "
                             "VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
                             "connected = excluded.connected, changed_at = excluded.changed_at, "
@@ -304,7 +312,7 @@ class Outbox:
             select="id, reason, acked_at"))
 
     def log_event(self, kind: str, detail: str) -> None:
-        with _disk_errors(), self.db.atomic():
+        with self.transaction():
             self.db["events"].insert({"at": time.time(), "kind": kind, "detail": detail[:500]})
 
     def last_event(self) -> dict | None:

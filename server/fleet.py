@@ -36,6 +36,7 @@ import time
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from hailong.database import immediate
 from hailong.errors import HailongError
 from sync.contract import valid_id
 
@@ -105,7 +106,7 @@ class Fleet:
                 raise FleetError(f"{what} id {value!r} must be lower-case letters, digits, "
                                  "'-' or '_' (it is part of MQTT topics)")
         password = new_password()
-        with self.db.atomic():
+        with immediate(self.db):
             self.db.execute(
                 "INSERT INTO enrolled_kiosks (id, commune, counter, password_hash, enrolled_at,"
                 " revoked_at, note) VALUES (?,?,?,?,?,NULL,?) ON CONFLICT(id) DO UPDATE SET "
@@ -117,7 +118,7 @@ class Fleet:
         return password
 
     def revoke(self, kiosk: str) -> None:
-        with self.db.atomic():
+        with immediate(self.db):
             cur = self.db.execute("UPDATE enrolled_kiosks SET revoked_at = ? "
                                   "WHERE id = ? AND revoked_at IS NULL", [time.time(), kiosk])
         if cur.rowcount == 0:
@@ -139,7 +140,7 @@ class Fleet:
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        with self.db.atomic():
+        with immediate(self.db):
             self.db.execute("INSERT INTO fleet_meta (key, value) VALUES (?, ?) "
                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                             [key, value])

@@ -18,7 +18,9 @@ from collections.abc import Callable
 from sync import contract
 from sync.mqtt import connect_error, make_client
 
-from .store import BatchResult, Store, write_transaction
+from hailong.database import immediate
+
+from .store import BatchResult, Store
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +115,7 @@ class Ingest:
     def handle(self, messages: list[tuple[str, bytes, float]]) -> list[BatchResult]:
         """Store a group of messages in one transaction, then ack each ratings batch."""
         acks: list[tuple[str, BatchResult]] = []
-        with write_transaction(self.store.db):
+        with immediate(self.store.db):
             for topic_name, payload, received_at in messages:
                 result = self._one(topic_name, payload, received_at)
                 if result is not None:

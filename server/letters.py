@@ -130,7 +130,7 @@ def render(kind: str, case: dict, *, commune_name: str, official_name: str,
         paragraphs = [
             f"{body} trân trọng cảm ơn Ông/Bà đã dành thời gian đánh giá việc giải quyết "
             f"thủ tục \u201c{procedure}\u201d tại Bộ phận Một cửa {when_text}.",
-            f"Ông/Bà chưa hài lòng với việc giải quyết hồ sơ"
+            "Ông/Bà chưa hài lòng với việc giải quyết hồ sơ"
             + (f" ({reasons})" if reasons else "") + ". "
             f"{body} thành thật xin lỗi Ông/Bà vì sự chậm trễ, phiền hà đã gây ra.",
             f"{body} đã kiểm tra, làm rõ và chấn chỉnh việc tiếp nhận, giải quyết hồ sơ của "

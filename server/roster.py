@@ -28,7 +28,6 @@ Tables in the server store (migrations ``hailong-server-roster``):
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -40,6 +39,7 @@ import msgspec
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from hailong.database import immediate
 from hailong.errors import HailongError
 from sync import contract
 
@@ -63,21 +63,6 @@ def m001_roster(db: sqlite_utils.Database) -> None:
     db["config_pushes"].create({"kiosk": str, "revision": int, "body": str,
                                 "made_at": float, "published_at": float},
                                pk=("kiosk", "revision"), not_null={"body", "made_at"})
-
-
-@contextlib.contextmanager
-def immediate(db: sqlite_utils.Database):
-    """A write transaction that takes the write lock at once (BEGIN IMMEDIATE). A
-    deferred one that reads first and writes later fails at once with "database is
-    locked" if ingest committed in between (WAL snapshot), busy timeout or not."""
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.conn.execute("ROLLBACK")
-        raise
-    else:
-        db.conn.execute("COMMIT")
 
 
 class RosterError(HailongError, ValueError):

@@ -6,7 +6,6 @@ through their own connections. Schema changes are migrations recorded in the fil
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import logging
 import sqlite3
@@ -76,24 +75,6 @@ SCHEMA_MODULES: tuple[str, ...] = ("server.fleet", "server.roster", "server.acco
                                    "server.rollup", "server.followup", "server.alerts")
 
 
-@contextlib.contextmanager
-def write_transaction(db: sqlite_utils.Database):
-    """A transaction that takes the write lock at BEGIN (``BEGIN IMMEDIATE``).
-
-    Several connections write this file (ingest, follow-up, alerts, the web). A plain
-    (deferred) BEGIN that reads first and writes later fails at once with
-    SQLITE_BUSY_SNAPSHOT if another connection committed in between, and the busy
-    timeout does not help; taking the lock up front makes writers queue instead.
-    """
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.conn.rollback()
-        raise
-    db.conn.commit()
-
-
 @dataclass
 class BatchResult:
     stored: list[str] = field(default_factory=list)
@@ -102,8 +83,8 @@ class BatchResult:
 
 
 class Store:
-    """Writes ratings and kiosk status; call inside ``with store.db.atomic()`` to
-    group several messages in one transaction (``ingest`` does)."""
+    """Writes ratings and kiosk status; call inside ``database.immediate(store.db)``
+    to group several messages in one transaction (``ingest`` does)."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)

@@ -65,7 +65,7 @@ def test_low_score_follow_up_with_reasons_and_phone(tmp_path):
     assert row["reasons"] == ["long-wait"]
     assert row["contact"]["phone"] == "0912345678"
     assert row["contact"]["consent"] is True
-    assert "90" in row["contact"]["consent_text"]
+    assert "30" in row["contact"]["consent_text"]  # days the server keeps it
     contract.Contact(**row["contact"])  # valid against the contract
 
 
