@@ -180,3 +180,32 @@ def test_simulate_rates_whoever_is_on_duty_on_the_servers_scale(tmp_path):
     assert len(bodies) == 5
     assert {b["official"] for b in bodies} == {"cb-an"} and {b["scale"] for b in bodies} == {5}
     assert all(b["suspect"] is None for b in bodies)
+
+
+def test_amend_waits_for_the_uplinks_write_instead_of_failing(tmp_path):
+    """The UI reads then writes (amend) while the uplink holds the write lock and then
+    commits. With a deferred BEGIN, SQLite refuses the UI's write at once ("database
+    is locked", BUSY_SNAPSHOT); with the lock taken at BEGIN it simply waits."""
+    import threading
+    path = tmp_path / "outbox.db"
+    recorder = recorder_for(path)
+    rating = recorder.press(1, sealed=False)
+    holding = threading.Event()
+
+    def uplink_commit():
+        conn = sqlite3.connect(path, timeout=30)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE ratings SET attempts = attempts + 1")
+        holding.set()
+        time.sleep(0.3)
+        conn.commit()
+        conn.close()
+
+    thread = threading.Thread(target=uplink_commit)
+    thread.start()
+    holding.wait()
+    try:
+        assert recorder.amend(rating.id, reasons=["long-wait"])
+    finally:
+        thread.join()
+    assert '"long-wait"' in recorder.outbox.get(rating.id)["body"]
