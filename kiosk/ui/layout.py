@@ -58,30 +58,27 @@ def grid(area: pygame.Rect, rows: int, cols: int, gap: int) -> list[pygame.Rect]
     return cells
 
 
-def stack(area: pygame.Rect, *heights: float, gap: int = 0) -> list[pygame.Rect]:
-    """Split ``area`` top to bottom; a height <= 1 is a share of what the fixed ones leave."""
-    fixed = sum(h for h in heights if h > 1) + gap * (len(heights) - 1)
-    rest = max(0, area.h - fixed)
-    shares = sum(h for h in heights if h <= 1) or 1
-    y, out = area.y, []
-    for h in heights:
-        hh = round(h if h > 1 else rest * h / shares)
-        out.append(pygame.Rect(area.x, y, area.w, hh))
-        y += hh + gap
+def _split(length: int, start: int, sizes: tuple[float, ...], gap: int) -> list[tuple[int, int]]:
+    """(position, size) of each part; a size <= 1 is a share of what the fixed ones leave."""
+    fixed = sum(v for v in sizes if v > 1) + gap * (len(sizes) - 1)
+    rest = max(0, length - fixed)
+    shares = sum(v for v in sizes if v <= 1) or 1
+    pos, out = start, []
+    for v in sizes:
+        size = round(v if v > 1 else rest * v / shares)
+        out.append((pos, size))
+        pos += size + gap
     return out
+
+
+def stack(area: pygame.Rect, *heights: float, gap: int = 0) -> list[pygame.Rect]:
+    """Split ``area`` top to bottom (see :func:`_split` for the sizes)."""
+    return [pygame.Rect(area.x, y, area.w, h) for y, h in _split(area.h, area.y, heights, gap)]
 
 
 def row(area: pygame.Rect, *widths: float, gap: int = 0) -> list[pygame.Rect]:
     """Split ``area`` left to right, like :func:`stack`."""
-    fixed = sum(w for w in widths if w > 1) + gap * (len(widths) - 1)
-    rest = max(0, area.w - fixed)
-    shares = sum(w for w in widths if w <= 1) or 1
-    x, out = area.x, []
-    for w in widths:
-        ww = round(w if w > 1 else rest * w / shares)
-        out.append(pygame.Rect(x, area.y, ww, area.h))
-        x += ww + gap
-    return out
+    return [pygame.Rect(x, area.y, w, area.h) for x, w in _split(area.w, area.x, widths, gap)]
 
 
 def problems(targets: list[Target], size: tuple[int, int]) -> list[str]:
