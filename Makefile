@@ -37,5 +37,10 @@ demo: setup
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# Every kiosk screen at the 7" touchscreen's size and full HD, as shown in the docs.
+screenshots: setup
+	$(BIN)/hailong kiosk screenshots --config config/kiosk.example.toml \
+	  --out docs/screenshots/kiosk --size 800x480 --size 1920x1080
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
