@@ -44,10 +44,14 @@ def is_low(score: int, scale: int) -> bool:
 
 
 @dataclass(frozen=True)
-class Reason:
+class Label:
+    """A coded choice with its words in both languages: a reason, a follow-up outcome."""
     code: str
     vi: str
     en: str
+
+
+Reason = Label
 
 
 # Why a citizen is unhappy: the plans' own lists (DOMAIN.md).

@@ -103,6 +103,7 @@ def add_kiosk(config_path: str, kiosk_id: str, counter: str, out: str,
     from .broker_config import refresh_credentials
     from .bundle import write_bundle
     from .fleet import FleetError
+    from .roster import Roster
 
     config = admin_config(config_path)
     host = broker_host or config.broker.host
@@ -121,7 +122,7 @@ def add_kiosk(config_path: str, kiosk_id: str, counter: str, out: str,
                                  "`hailong server broker-config` first (or use --no-tls)")
             port, ca = config.fleet.tls_port, Path(broker_dir) / "tls" / "ca.crt"
         password = fleet.enrol(kiosk_id, counter, note=note)
-        _add_counter(db, counter)
+        Roster(db).ensure_counter(counter)
         bundle = write_bundle(Path(out), kiosk=kiosk_id, commune=config.server.commune,
                               counter=counter, host=host, port=port, username=kiosk_id,
                               password=password, ca=ca, for_pi=for_pi)
@@ -161,14 +162,6 @@ def _broker_note(config, folder: Path | None) -> None:
                    "reload_command to do it automatically")
     else:
         click.echo(f"  updated {folder / 'passwd'} and reloaded the broker")
-
-
-def _add_counter(db, counter: str) -> None:
-    try:
-        from .roster import Roster
-    except ImportError:
-        return
-    Roster(db).ensure_counter(counter)
 
 
 @click.command("fleet")

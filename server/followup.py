@@ -17,11 +17,11 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from hailong.domain import Label
 from hailong.errors import HailongError
 
 from . import accounts
@@ -31,12 +31,7 @@ migrations = Migrations("hailong-server-followup")
 STATES = ("open", "in-progress", "closed")
 
 
-@dataclass(frozen=True)
-class Outcome:
-    code: str
-    vi: str
-    en: str
-
+Outcome = Label
 
 OUTCOMES: tuple[Outcome, ...] = (
     Outcome("explained", "Đã giải thích cho người dân", "Explained to the citizen"),
