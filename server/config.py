@@ -63,6 +63,38 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
             "ratings than this", minimum=1),
     Setting("alerts", "max_attempts", int, 8, "webhook tries per alert (backoff doubles)",
             minimum=1, maximum=30),
+    # Issue 10: letters, printable reports and their e-mail (server/letters.py, mailer.py).
+    Setting("documents", "symbol", str, "UBND", "symbol after the number on letters, e.g. "
+            "'UBND' prints 'Số:      /UBND' (the clerk writes the number)"),
+    Setting("documents", "signer_capacity", str, "TM. ỦY BAN NHÂN DÂN", "first line of "
+            "the signature block on letters and reports ('KT. CHỦ TỊCH' for a deputy)"),
+    Setting("documents", "signer_title", str, "CHỦ TỊCH", "the signer's title under it, "
+            "e.g. 'PHÓ CHỦ TỊCH'"),
+    Setting("documents", "signer_name", str, "", "the signer's full name, printed under "
+            "the room for the signature"),
+    Setting("documents", "report_to", list, ("UBND tỉnh (Sở Nội vụ)",), "recipients "
+            "listed under 'Nơi nhận' on the printable report"),
+    Setting("mail", "host", str, "", "SMTP server for the scheduled reports; empty: no "
+            "e-mail"),
+    Setting("mail", "port", int, 25, "SMTP port", minimum=1, maximum=65535),
+    Setting("mail", "security", str, "none", "'starttls', 'tls' (SMTPS) or 'none'",
+            choices=("none", "starttls", "tls")),
+    Setting("mail", "username", str, "", "SMTP login; empty: none"),
+    Setting("mail", "password", str, "", "SMTP password (or password_file, or "
+            "HAILONG_MAIL_PASSWORD)", secret=True),
+    Setting("mail", "sender", str, "", "From: address of the scheduled reports"),
+    Setting("mail", "report_recipients", list, (), "leaders' addresses the monthly and "
+            "quarterly reports are sent to"),
+    Setting("mail", "report_day", int, 15, "day of the month the reports are sent: the "
+            "month's report for the official period that closed on the 14th, and in months "
+            "3, 6, 9 and 12 the quarter's too", minimum=1, maximum=28),
+    Setting("mail", "report_hour", int, 7, "local hour on report_day from which they are "
+            "sent", minimum=0, maximum=23),
+    Setting("mail", "report_periods", str, "official", "'official' (Decree 09/2019 "
+            "periods, 15th to 14th) or 'calendar' (whole months and quarters)",
+            choices=("official", "calendar")),
+    Setting("mail", "attach_pdf", bool, True, "attach a PDF of the report (made with "
+            "LibreOffice) beside the DOCX and XLSX"),
     Setting("privacy", "contact_retention_days", float, 30.0, "call-back phone numbers are "
             "deleted this many days after they were stored (Decree 13/2023)", minimum=0.01),
 )

@@ -35,6 +35,9 @@ class Period:
         return (self.end - self.start).days
 
     def label(self, lang: str = "vi") -> str:
+        from . import report_periods  # official periods, ranges, weeks (issue 10)
+        if (text := report_periods.label(self, lang)) is not None:
+            return text
         y = self.start.year
         k = self.key
         vi = lang == "vi"
@@ -63,6 +66,9 @@ def parse_period(key: str, today: date | None = None) -> Period:
     import time
     today = today or local_day(time.time())
     key = (key or "").strip()
+    from . import report_periods  # official periods, ranges, weeks (issue 10)
+    if (found := report_periods.parse(key)) is not None:
+        return found
     if key == "today":
         return Period(key, today, today + timedelta(days=1))
     if key == "month":

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from hailong import domain
 
-from . import figures, followup, letters
+from . import figures, followup, letters, report_extra
 from .rollup import day_start
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -50,7 +50,7 @@ def build(conn: sqlite3.Connection, period: figures.Period,
     out["reasons"] = [{**r, "vi": domain.REASONS[r["code"]].vi if r["code"] in domain.REASONS
                        else r["code"]} for r in figures.reasons(conn, period)]
     out["followup"] = followup.outcomes_in(conn, day_start(period.start), day_start(period.end))
-    return out
+    return report_extra.enrich(conn, period, out)
 
 
 def _rows(data: dict, dim: str) -> list[list]:
