@@ -4,9 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # Debian packages the project needs here: the broker, fonts with Vietnamese glyphs,
 # a headless browser for the dashboard tests, and the venv module on a bare Debian;
-# openssl makes the commune broker's TLS certificate authority (broker-config).
+# openssl makes the commune broker's TLS certificate authority (broker-config);
+# LibreOffice Writer without its GUI turns letters and reports into PDF, and
+# Liberation Serif (metrics of Times New Roman, the font Decree 30/2020 sets) with
+# Vietnamese glyphs keeps their lines where Word would break them.
 DEB_PACKAGES := mosquitto mosquitto-clients fonts-dejavu-core fonts-noto-core \
-                chromium chromium-driver python3-venv poppler-utils openssl
+                chromium chromium-driver python3-venv poppler-utils openssl \
+                libreoffice-writer-nogui fonts-liberation2
 
 .PHONY: setup system-packages test demo bench screenshots clean
 

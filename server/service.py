@@ -10,6 +10,7 @@ import threading
 from hailong.systemd import notify, watchdog_interval
 
 from .ingest import Ingest
+from .mailer import ReportMailer
 from .pusher import ConfigPusher
 from .watch import Watcher
 
@@ -28,6 +29,7 @@ def serve(config, stop: threading.Event) -> None:
         watcher.start_threads()
         # roster changes -> retained config per kiosk, through ingest's client
         running.enter_context(ConfigPusher(config, ingest.client, ingest.connected))
+        running.enter_context(ReportMailer(config))  # monthly / quarterly reports by e-mail
         try:
             from .web.serve import WebServer
             running.enter_context(WebServer(config))

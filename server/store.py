@@ -72,7 +72,8 @@ def connect(path: str | Path) -> sqlite_utils.Database:
 # Modules that keep their own tables in this store, each with a ``migrations`` set of
 # its own name, applied in this order after the core tables above.
 SCHEMA_MODULES: tuple[str, ...] = ("server.fleet", "server.roster", "server.accounts",
-                                   "server.rollup", "server.followup", "server.alerts")
+                                   "server.rollup", "server.followup", "server.alerts",
+                                   "server.addressee")
 
 
 @dataclass

@@ -21,7 +21,7 @@ import requests
 
 from sync import contract
 
-from . import alerts, followup, rollup
+from . import addressee, alerts, followup, rollup
 from .store import connect
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,7 @@ class Watcher:
         followup.escalate_overdue(conn)
         if time.monotonic() - self._last_purge > PURGE_EVERY or not self._last_purge:
             followup.purge_contacts(conn, c.privacy.contact_retention_days)
+            addressee.purge(conn, c.privacy.contact_retention_days)
             self._last_purge = time.monotonic()
         if alerts.check(conn, c.alerts, tuple(c.alerts.webhooks)):
             self._deliver.set()

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import time
 from datetime import datetime
 
-from flask import (Blueprint, abort, current_app, g, redirect, render_template, request,
-                   send_file, url_for)
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 import sqlite_utils
 
-from .. import accounts, alerts, figures, followup, letters, reports
+from .. import accounts, alerts, figures, followup, reports
 from .. import fleet as fleet_store
 from ..rollup import LOCAL, local_day
-from . import charts, needs
+from . import charts, documents, needs
 from .i18n import alert_text, translate
 
 bp = Blueprint("pages", __name__)
@@ -238,21 +236,10 @@ def case_action(case_id: int):
     return redirect(url_for("pages.case", case_id=case_id, saved=1))
 
 
-@bp.route("/cases/<int:case_id>/letter-<kind>.docx")
+@bp.route("/cases/<int:case_id>/letter-<kind>.<fmt>")
 @needs("followup")
-def letter(case_id: int, kind: str):
-    if kind not in letters.KINDS:
-        abort(404)
-    c = followup.get(g.db, case_id)
-    if c is None:
-        abort(404)
-    config = current_app.config["HAILONG"]
-    data = letters.render(kind, c, commune_name=config.server.commune_name or
-                          config.server.commune, official_name=official_name(c["official"]))
-    accounts.audit(g.db, g.user.username, f"export.letter-{kind}", f"case:{case_id}", {})
-    return send_file(io.BytesIO(data), as_attachment=True,
-                     download_name=f"thu-{'xin-loi' if kind == 'apology' else 'cam-on'}"
-                                   f"-{case_id}.docx", mimetype=letters.DOCX_MIME)
+def letter(case_id: int, kind: str, fmt: str):
+    return documents.letter_file(case_id, kind, fmt)  # issue 10: server/web/documents.py
 
 
 # --- fleet, alerts, audit --------------------------------------------------------------
@@ -314,21 +301,4 @@ def report():
 @bp.route("/reports/<key>.<fmt>")
 @needs("reports")
 def report_file(key: str, fmt: str):
-    try:
-        period = figures.parse_period(key)
-    except figures.PeriodError:
-        abort(404)
-    config = current_app.config["HAILONG"]
-    data = reports.build(g.db, period, names())
-    commune = config.server.commune_name or config.server.commune
-    if fmt == "xlsx":
-        body, mime = reports.to_xlsx(data, commune), reports.XLSX_MIME
-    elif fmt == "csv":
-        body, mime = reports.to_csv(data).encode("utf-8-sig"), "text/csv; charset=utf-8"
-    elif fmt == "docx":
-        body, mime = reports.to_docx(data, commune), letters.DOCX_MIME
-    else:
-        abort(404)
-    accounts.audit(g.db, g.user.username, f"export.report-{fmt}", f"report:{key}", {})
-    return send_file(io.BytesIO(body), as_attachment=True,
-                     download_name=f"bao-cao-hai-long-{key}.{fmt}", mimetype=mime)
+    return documents.report_file(key, fmt)  # issue 10: server/web/documents.py
