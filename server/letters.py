@@ -164,7 +164,9 @@ def _para(cell_or_doc, text: str = "", *, bold=False, italic=False, underline=Fa
     p.paragraph_format.space_after = Pt(space_after)
     if text:
         run = p.add_run(text)
-        run.bold, run.italic, run.underline = bold, italic, underline
+        run.bold, run.italic = bold or None, italic or None
+        if underline:
+            run.underline = True
         if size:
             run.font.size = Pt(size)
     return p

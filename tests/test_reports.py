@@ -68,12 +68,12 @@ def test_quarter_figures_and_exports(tmp_path):
     wb = openpyxl.load_workbook(io.BytesIO(reports.to_xlsx(data, "UBND xã Tân Lập")))
     assert {"Tổng hợp", "Công chức", "Quầy", "Lĩnh vực", "Lý do"} <= set(wb.sheetnames)
     summary = {r[0]: r[1] for r in wb["Tổng hợp"].iter_rows(values_only=True) if r and r[0]}
-    assert summary["Số lượt đánh giá"] == 3 and summary["Tỷ lệ hài lòng (%)"] == 66.7
+    assert summary["Số lượt đánh giá"] == 3 and summary["Tỷ lệ hài lòng"] == 0.667
     rows = list(wb["Công chức"].iter_rows(values_only=True))
-    assert ("cb-an", "Nguyễn Văn An", 2, 2, 100.0, 0, 0) in rows
+    assert ("cb-an", "Nguyễn Văn An", 2, 2, 1.0, 0, 0) in rows
 
     csv_text = reports.to_csv(data)
-    assert "2026-Q3,commune,,,3,2,66.7,1,1" in csv_text
+    assert "Quý 3/2026;Toàn xã;;;3;2;66,7;1;1" in csv_text
 
     d = docx.Document(io.BytesIO(reports.to_docx(data, "UBND xã Tân Lập")))
     text = "\n".join(p.text for p in d.paragraphs)
@@ -89,12 +89,12 @@ def test_letters_follow_decree_30(tmp_path):
     case = followup.get(db.conn, 1)
     db.close()
     when = day_start(date(2026, 11, 5)) + 3600
-    for kind, title in (("apology", "THƯ XIN LỖI"), ("thanks", "THƯ CẢM ƠN")):
+    for kind, title in (("apology", "THƯ XIN LỖI"), ("thanks", "THƯ CẢM ƠN")):  # closed as apologised
         d = docx.Document(io.BytesIO(letters.render(
             kind, case, commune_name="UBND xã Tân Lập", official_name="Trần Thị Bình",
             when=when)))
         header = [c.text for c in d.tables[0].rows[0].cells]
-        assert "UBND XÃ TÂN LẬP" in header[0] and f"Số: {case['id']}/TC-UBND" in header[0]
+        assert "ỦY BAN NHÂN DÂN\nXÃ TÂN LẬP" in header[0] and "Số:        /UBND" in header[0]
         assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in header[1]
         assert "Độc lập - Tự do - Hạnh phúc" in header[1]
         assert "Tân Lập, ngày 05 tháng 11 năm 2026" in header[1]

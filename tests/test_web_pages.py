@@ -18,7 +18,7 @@ from dashboard_support import (PASSWORD, add_users, csrf_of, load, login, rating
 
 PAGES = ["/", "/officials", "/officials/cb-an", "/counters", "/fields", "/cases", "/cases/1",
          "/fleet", "/alerts", "/audit", "/reports", "/reports?period=2026-Q3",
-         "/cases/1/letter-apology.docx", "/cases/1/letter-thanks.docx",
+         "/cases/1/letters/thanks.docx", "/cases/1/letter-thanks.docx",
          "/reports/2026-Q4.xlsx", "/reports/2026-Q4.csv", "/reports/2026-Q4.docx",
          "/api/v1/overview", "/api/v1/summary?period=month", "/api/v1/breakdown/official",
          "/api/v1/breakdown/field", "/api/v1/trend", "/api/v1/reasons", "/api/v1/report",
@@ -28,7 +28,7 @@ PAGES = ["/", "/officials", "/officials/cb-an", "/counters", "/fields", "/cases"
 ALLOWED = {
     "leader": set(PAGES),
     "office": {"/", "/fields", "/cases", "/cases/1", "/alerts", "/reports",
-               "/reports?period=2026-Q3", "/cases/1/letter-apology.docx",
+               "/reports?period=2026-Q3", "/cases/1/letters/thanks.docx",
                "/cases/1/letter-thanks.docx", "/reports/2026-Q4.xlsx", "/reports/2026-Q4.csv",
                "/reports/2026-Q4.docx", "/api/v1/overview", "/api/v1/summary?period=month",
                "/api/v1/breakdown/field", "/api/v1/trend", "/api/v1/reasons",
