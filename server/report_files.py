@@ -246,7 +246,9 @@ def docx(data: dict, commune_name: str, settings: letters.Settings = letters.Set
         p.paragraph_format.first_line_indent = Cm(1)
 
     def heading(text: str) -> None:
-        P(doc, text, bold=True, size=14, align=WD_ALIGN_PARAGRAPH.LEFT, space_after=4)
+        p = P(doc, text, bold=True, size=14, align=WD_ALIGN_PARAGRAPH.LEFT, space_after=4)
+        p.paragraph_format.space_before = Pt(10)  # air after the table above
+        p.paragraph_format.keep_with_next = True
 
     heading("I. KẾT QUẢ CHUNG")
     para(f"Trong kỳ báo cáo, Bộ phận Một cửa đã nhận {n(s['count'])} lượt đánh giá qua "
