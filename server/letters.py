@@ -180,7 +180,7 @@ def _rule(cell, length_cm: float, column_cm: float) -> None:
     fmt = paragraph.paragraph_format
     fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     fmt.line_spacing = Pt(1)
-    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.space_before, fmt.space_after = Pt(2), Pt(0)  # clear of the descenders above
     side = max(0.0, (column_cm - length_cm) / 2)
     fmt.left_indent = fmt.right_indent = Cm(side)
     p_pr = paragraph._p.get_or_add_pPr()

@@ -30,8 +30,9 @@ def decimal(x: float | None, places: int = 1) -> str:
 
 
 def percent(x: float | None, places: int = 1) -> str:
-    """86.1 -> '86,1 %' (a space before the sign, as Vietnamese documents set it)."""
-    return "—" if x is None else f"{decimal(x, places)} %"
+    """86.1 -> '86,1 %' (a space before the sign, as Vietnamese documents set it; a
+    no-break space, so a line never starts with the '%')."""
+    return "—" if x is None else f"{decimal(x, places)}\u00a0%"
 
 
 def signed(x: float | None, places: int = 1, unit: str = "") -> str:
@@ -41,7 +42,7 @@ def signed(x: float | None, places: int = 1, unit: str = "") -> str:
     text = decimal(x, places) if places else number(x)
     if x > 0:
         text = "+" + text
-    return f"{text} {unit}".rstrip()
+    return f"{text}\u00a0{unit}" if unit else text
 
 
 def day(d: date | datetime | float | None) -> str:

@@ -99,7 +99,7 @@ def test_monthly_and_quarterly_reports_once_per_period(tmp_path, smtp):
     assert month["Subject"] == ("[Hài Lòng] Báo cáo Tháng 11/2026 (kỳ báo cáo 15/10/2026 – "
                                 "14/11/2026) — UBND xã Tân Lập")
     text = month.get_body(("plain",)).get_content()
-    assert "Số lượt đánh giá: 1.501" in text and "Tỷ lệ hài lòng: 99,9 %" in text
+    assert "Số lượt đánh giá: 1.501" in text and "Tỷ lệ hài lòng: 99,9\u00a0%" in text
     assert "Số liệu tính đến ngày 14/11/2026" in text
     files = {p.get_filename(): p.get_content() for p in month.iter_attachments()}
     assert set(files) == {"bao-cao-hai-long-bc-2026-11.docx", "bao-cao-hai-long-bc-2026-11.xlsx"}

@@ -101,11 +101,11 @@ def test_vietnamese_numbers_and_dates():
     assert vnformat.number(29006) == "29.006"
     assert vnformat.number(1234567) == "1.234.567"
     assert vnformat.number(0) == "0"
-    assert vnformat.percent(86.1) == "86,1 %"
-    assert vnformat.percent(100.0) == "100,0 %"
+    assert vnformat.percent(86.1) == "86,1\u00a0%"  # no-break space: never a lone '%'
+    assert vnformat.percent(100.0) == "100,0\u00a0%"
     assert vnformat.percent(None) == "—"
     assert vnformat.decimal(1234.5) == "1.234,5"
-    assert vnformat.signed(-1.24, 1, "điểm") == "-1,2 điểm"
+    assert vnformat.signed(-1.24, 1, "điểm") == "-1,2\u00a0điểm"
     assert vnformat.signed(3.0) == "+3,0"
     assert vnformat.day(date(2026, 10, 1)) == "01/10/2026"
     # Decree 30: a leading zero for days below 10 and months below 3 only.
