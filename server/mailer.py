@@ -118,7 +118,7 @@ class ReportMailer:
         for key, words in (("previous", "kỳ trước"), ("year_before", "cùng kỳ năm trước")):
             other = data["compare"][key]
             if other:
-                lines.append(f"- {report_files._change_words(other['change'], words)}")
+                lines.append(f"- {report_files.change_words(other['change'], words)}")
         f = data["followup"]
         lines += [f"- Phản ánh phải xử lý: {vnformat.number(f['opened'])}; đã xử lý xong: "
                   f"{vnformat.number(f['closed'])}; đang xử lý: {vnformat.number(f['open'])}",

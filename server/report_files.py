@@ -205,7 +205,7 @@ def _table(doc, head: list[str], rows: list[list], widths: tuple[float, ...]) ->
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
 
-def _change_words(change: dict, what: str) -> str:
+def change_words(change: dict, what: str) -> str:
     """'so với kỳ trước, số lượt đánh giá tăng 1.204 (+12,0 %), tỷ lệ hài lòng giảm
     1,2 điểm phần trăm'."""
     parts = []
@@ -264,7 +264,7 @@ def docx(data: dict, commune_name: str, settings: letters.Settings = letters.Set
     others = [(c, w) for c, w in ((cmp_["previous"], "kỳ trước"),
                                   (cmp_["year_before"], "cùng kỳ năm trước")) if c]
     for c, w in others:
-        para(_change_words(c["change"], f"{w} ({c['label']})"))
+        para(change_words(c["change"], f"{w} ({c['label']})"))
     cols = ["Chỉ tiêu", "Kỳ này"] + [w.capitalize() for _, w in others]
     width = (16.0 - 5.0) / (len(cols) - 1)
     _table(doc, cols, [

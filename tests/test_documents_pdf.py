@@ -139,7 +139,10 @@ def test_reports_in_pdf(rendered, key):
 
 
 def test_quarter_report_compares_with_the_year_before(rendered):
-    flat = " ".join("\n".join(rendered["report-2026-Q3"][2]).split())
+    pages = rendered["report-2026-Q3"][2]
+    assert len(pages) == 2 and pages[1].strip().splitlines()[0].strip() == "2"
+    assert not pages[0].strip().splitlines()[0].strip().isdigit()  # none on page 1
+    flat = " ".join("\n".join(pages).split())
     # Q3 2025: 1.000 ratings, 90,0 %; Q3 2026: 29.006 ratings, 100,0 % (29.000 / 29.006).
     assert "So với cùng kỳ năm trước (Quý 3/2025), số lượt đánh giá tăng 28.006" in flat
     assert "tỷ lệ hài lòng tăng 10,0 điểm phần trăm" in flat
