@@ -139,3 +139,20 @@ def test_case_page_form_sets_the_addressee_and_offers_the_fitting_letters(tmp_pa
     assert ("case.addressee", '{"name": true, "address": true}') in trail
     assert "Hoa" not in str(trail)  # the log is no copy of personal data
     db.close()
+
+
+def test_addressee_is_erased_after_the_retention(tmp_path):
+    from server import addressee
+    from server.store import connect
+    config = load(tmp_path)
+    store_ratings(config, [rating(1), rating(1)])
+    db = connect(config.store.path)
+    followup.open_cases(db.conn, low_at_or_below=0, deadline_days=3)
+    for case_id in (1, 2):
+        addressee.set_(db.conn, case_id, "Lê Thị Hoa", "thôn Đông", "office")
+    followup.close(db.conn, 1, "explained", "office")
+    later = __import__("time").time() + 31 * 86400
+    assert addressee.purge(db.conn, 30, now=later) == 1
+    assert addressee.get(db.conn, 1) == {"name": "", "address": ""}
+    assert addressee.get(db.conn, 2)["name"] == "Lê Thị Hoa"  # still open: kept
+    db.close()

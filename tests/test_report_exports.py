@@ -183,3 +183,6 @@ def test_downloads_have_one_charset_and_a_pdf_link(tmp_path):
     assert client.get("/reports/2026-W99.csv").status_code == 404
     page = client.get("/reports?period=2026-10-01..2026-10-15").get_data(as_text=True)
     assert "/reports/2026-10-01..2026-10-15.pdf" in page
+    page = client.get("/reports?period=2026-Q3").get_data(as_text=True)
+    assert "Số liệu tính đến ngày 30/09/2026" in page and "29.006" in page
+    assert "Bình thường" in page and "Cùng kỳ năm trước" in page and "+29.006" in page

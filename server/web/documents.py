@@ -8,10 +8,12 @@ are the same whichever link made them.
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, g, redirect, request, url_for
 
-from .. import accounts, addressee, figures, followup, letters, pdf, report_files, reports
+from .. import (accounts, addressee, figures, followup, letters, pdf, report_files, reports,
+               vnformat)
 from . import needs
 from .i18n import WORDS
 
@@ -38,9 +40,37 @@ WORDS.update({
                        "Only when the citizen gave them; erased after the retention "
                        "period (Decree 13/2023)."),
     "save": ("Lưu", "Save"),
+    "as_of": ("Số liệu tính đến ngày", "Data up to"),
+    "by_level": ("Theo mức đánh giá", "By rating level"),
+    "comparison": ("So sánh", "Comparison"),
+    "this_period": ("Kỳ này", "This period"),
+    "previous_period": ("Kỳ trước", "Previous period"),
+    "year_before": ("Cùng kỳ năm trước", "Same period last year"),
+    "change": ("Thay đổi", "Change"),
+    "points": ("điểm %", "points"),
 })
 
 FORMATS = {"docx": letters.DOCX_MIME, "pdf": pdf.PDF_MIME}
+
+
+@bp.app_template_filter("vn_number")
+def vn_number(n) -> str:
+    return vnformat.number(n)
+
+
+@bp.app_template_filter("vn_percent")
+def vn_percent(x) -> str:
+    return vnformat.percent(x)
+
+
+@bp.app_template_filter("vn_signed")
+def vn_signed(x, places: int = 0) -> str:
+    return vnformat.signed(x, places)
+
+
+@bp.app_template_filter("vn_day")
+def vn_day(iso: str) -> str:
+    return vnformat.day(date.fromisoformat(iso))
 
 
 @bp.app_context_processor
