@@ -67,3 +67,12 @@ def _register_leader() -> None:
 
 
 _register_leader()
+
+
+def _register_documents() -> None:
+    from .documents_cli import COMMANDS  # period report files, scheduled e-mail now (issue 10)
+    for command in COMMANDS:
+        server.add_command(command)
+
+
+_register_documents()

@@ -127,3 +127,21 @@ def test_no_mail_settings_no_thread(tmp_path):
     mailer = ReportMailer(config).start()
     assert mailer._thread is None and mailer.send_due(time.time()) == []
     mailer.stop()
+
+
+def test_send_reports_command(tmp_path, smtp):
+    from click.testing import CliRunner
+
+    from server.cli import server as server_group
+
+    inbox, port = smtp
+    mail_config(tmp_path, port)
+    conf = str(tmp_path / "server.toml")
+    runner = CliRunner()
+    r = runner.invoke(server_group, ["send-reports", "--config", conf, "--dry-run"])
+    assert r.exit_code == 0 and r.output.count("due: ") == 2 and not inbox.messages
+    r = runner.invoke(server_group, ["send-reports", "--config", conf])
+    assert r.exit_code == 0 and r.output.count("sent: ") == 2, r.output
+    r = runner.invoke(server_group, ["send-reports", "--config", conf])
+    assert r.exit_code == 0 and "nothing due" in r.output
+    assert len(inbox.messages) == 2

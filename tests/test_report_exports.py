@@ -186,3 +186,24 @@ def test_downloads_have_one_charset_and_a_pdf_link(tmp_path):
     page = client.get("/reports?period=2026-Q3").get_data(as_text=True)
     assert "Số liệu tính đến ngày 30/09/2026" in page and "29.006" in page
     assert "Bình thường" in page and "Cùng kỳ năm trước" in page and "+29.006" in page
+
+
+def test_report_command_writes_the_file(tmp_path):
+    from click.testing import CliRunner
+
+    from server.cli import server as server_group
+
+    config, _ = _q3(tmp_path)
+    conf = str(tmp_path / "server.toml")
+    runner = CliRunner()
+    out = tmp_path / "q3.csv"
+    r = runner.invoke(server_group, ["report", "--config", conf, "--period", "2026-Q3",
+                                     "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf") and "Quý 3/2026" in r.output
+    r = runner.invoke(server_group, ["report", "--config", conf, "--period", "2026-Q5",
+                                     "--out", str(out)])
+    assert r.exit_code == 1 and "2026-Q5" in r.output and "Traceback" not in r.output
+    r = runner.invoke(server_group, ["report", "--config", conf, "--period", "2026-Q3",
+                                     "--out", str(tmp_path / "q3.txt")])
+    assert r.exit_code == 1 and ".docx" in r.output
