@@ -207,3 +207,13 @@ def test_report_command_writes_the_file(tmp_path):
     r = runner.invoke(server_group, ["report", "--config", conf, "--period", "2026-Q3",
                                      "--out", str(tmp_path / "q3.txt")])
     assert r.exit_code == 1 and ".docx" in r.output
+
+
+def test_pdf_without_libreoffice_is_one_clear_error(tmp_path, monkeypatch):
+    config, _ = _q3(tmp_path)
+    add_users(config)
+    client = create_app(config).test_client()
+    login(client, "leader")
+    monkeypatch.setenv("PATH", str(tmp_path))  # a machine where make setup did not run
+    r = client.get("/reports/2026-Q3.pdf")
+    assert r.status_code == 503 and b"libreoffice-writer-nogui" in r.data
