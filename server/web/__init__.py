@@ -16,6 +16,7 @@ import threading
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, g, redirect, render_template, request, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import accounts
 from ..store import connect
@@ -63,6 +64,10 @@ def create_app(config) -> Flask:
     app.config["HAILONG"] = config
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.extensions["hailong_db"] = Databases(config.store.path)
+    if config.web.trusted_proxies:
+        # only then is X-Forwarded-For believed: behind the recommended reverse proxy every
+        # client would otherwise share the proxy's address in the login throttle (issue 8)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.web.trusted_proxies)
 
     @app.before_request
     def load_session():

@@ -70,8 +70,8 @@ def official_name(official: str | None) -> str:
 def _period(default: str = "quarter") -> figures.Period:
     try:
         return figures.parse_period(request.args.get("period", default))
-    except figures.PeriodError:
-        abort(404)
+    except figures.PeriodError as e:
+        abort(400, str(e))  # a bad parameter, never a 500 (issue 8)
 
 
 @bp.app_context_processor
@@ -316,8 +316,8 @@ def report():
 def report_file(key: str, fmt: str):
     try:
         period = figures.parse_period(key)
-    except figures.PeriodError:
-        abort(404)
+    except figures.PeriodError as e:
+        abort(400, str(e))
     config = current_app.config["HAILONG"]
     data = reports.build(g.db, period, names())
     commune = config.server.commune_name or config.server.commune
