@@ -37,7 +37,7 @@ ROLES = ("leader", "office", "technician")
 # What each role may do; pages and API routes ask for one of these.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "leader": frozenset({"overview", "people", "followup", "contact", "reports", "fleet",
-                         "alerts", "audit"}),
+                         "alerts", "audit", "accounts"}),
     "office": frozenset({"overview", "followup", "contact", "reports", "alerts"}),
     "technician": frozenset({"fleet", "alerts"}),
 }

@@ -112,8 +112,10 @@ def create_app(config) -> Flask:
     for code in (400, 403, 404, 405, 429):
         app.register_error_handler(code, _error_page)
 
-    from . import api, auth, pages, photos
+    from . import api, auth, pages, photos, reasons, users
     app.register_blueprint(photos.bp)
+    app.register_blueprint(users.bp)
+    app.register_blueprint(reasons.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
