@@ -31,6 +31,7 @@ from typing import Any
 _DROP = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
                    "\u202a-\u202e\u2066-\u2069]")
 _SPACE = re.compile("[\t\n\r]")
+_ANY = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
 # First characters a spreadsheet reads as the start of a formula (OWASP's list plus the
 # full-width and small forms, and the minus sign that pastes as a minus).
 FORMULA_START = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b\u2212")
@@ -39,6 +40,8 @@ FORMULA_START = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\uf
 def clean_text(text: str, *, keep_newlines: bool = False) -> str:
     """``text`` without control characters; tab/CR/LF become one space (LF kept when
     ``keep_newlines``, for multi-line notes)."""
+    if not _ANY.search(text):  # nearly every text: one scan, no copy
+        return text
     if keep_newlines:
         text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
         return _DROP.sub("", text)
@@ -101,7 +104,7 @@ def harden_workbook(wb) -> None:
                 value = cell.value
                 if not isinstance(value, str):
                     continue
-                if _DROP.search(value) or _SPACE.search(value):
+                if _ANY.search(value):
                     value = clean_text(value)
                     cell.value = value
                 if cell.data_type == "f" or is_formula(value):
