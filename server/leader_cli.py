@@ -89,6 +89,27 @@ def _reset(conn, username: str) -> str:
     return f"password of {username} reset; their sessions have ended"
 
 
+@click.command("users")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="one JSON object, for scripts")
+@user_errors
+def list_users(config_path: str, as_json: bool) -> None:
+    """List the dashboard accounts: role, disabled or not, linked official."""
+    from hailong.cliutil import echo_json
+
+    from . import accounts
+
+    config = load_server_config(config_path)
+    with _accounts_db(config) as conn:
+        rows = accounts.users(conn)
+    if as_json:
+        echo_json({"users": rows})
+        return
+    for u in rows:
+        click.echo(f"{u['username']}\t{u['role']}\t{'disabled' if u['disabled'] else 'active'}"
+                   + (f"\tofficial {u['official']}" if u["official"] else ""))
+
+
 disable_user = _user_command(
     "disable-user", "Disable a dashboard account: no login, every session ends at once.",
     _disable)
@@ -130,4 +151,4 @@ def seed(config_path: str, count: int, days: int, seed_value: int) -> None:
                f"{time.monotonic() - started:.1f} s into {config.store.path}")
 
 
-COMMANDS = (add_user, disable_user, enable_user, remove_user, reset_password, seed)
+COMMANDS = (add_user, list_users, disable_user, enable_user, remove_user, reset_password, seed)

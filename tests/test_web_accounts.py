@@ -94,6 +94,9 @@ def test_account_commands(tmp_path):
     assert _cli(conf, "add-user", "--username", "x", "--role", "office", "--official",
                 "cb-nobody", stdin="mat-khau-dai\n").returncode == 1
 
+    listed = _cli(conf, "users", "--json")
+    assert listed.returncode == 0 and '"username": "lead"' in listed.stdout
+    assert '"username": "vp"' not in listed.stdout
     actions = [a[1] for a in _audit_actions(config) if a[2] == "vp"]
     for action in ("user.set", "user.disabled", "user.enabled", "user.password-reset",
                    "user.removed"):

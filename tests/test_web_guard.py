@@ -200,3 +200,24 @@ def test_throttle_counts_are_one_transaction(tmp_path):
     for t in threads:
         t.join(timeout=60)
     assert sum(1 for w in got if w == 0) == accounts.FREE_FAILURES, got
+
+
+def test_safe_next_property():
+    """Whatever text comes in, the target a browser resolves stays on this site."""
+    from hypothesis import given, settings, strategies as st
+
+    from server.web.auth import _safe_next
+
+    pieces = st.sampled_from(["/", "//", "\\", "\t", "\n", "\r", " ", ":", "@", "?", "#",
+                              "%2F", "%5C", "%09", "http", "https", "evil.example", ".",
+                              "\x00", "\u3000", "javascript", "login", "a"])
+    texts = st.one_of(st.text(max_size=40), st.lists(pieces, max_size=12).map("".join))
+
+    @settings(max_examples=600, deadline=None)
+    @given(texts)
+    def check(text):
+        target = _safe_next(text)
+        assert target.startswith("/") and not target.startswith("//")
+        assert browser_target(target) == ("http", HOST), (text, target)
+
+    check()
