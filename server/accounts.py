@@ -1,9 +1,18 @@
 """Dashboard accounts: users and roles, argon2 passwords, sessions with CSRF tokens,
-slow-down after failed logins, and the audit log.
+slow-down after failed logins, disabling / removing / resetting accounts, and the
+audit log.
 
 Roles (DOMAIN.md "Who uses it"): a *leader* sees everything; the *office* does
 follow-up and reports; a *technician* looks after kiosks and never sees ratings of
-people. Officials being rated get no account at all.
+people. Officials being rated get no account of their own; an office user who also
+serves at a counter is linked to their official (``users.official``) and cannot act
+on their own cases (issue 8).
+
+Login throttle (issue 8): each try is claimed in one write transaction before the
+password is checked, so simultaneous guesses cannot slip past the count; failures
+count per account and per client address, except from a browser that logged in as
+that user before (a "device cookie", OWASP), which is counted on its own so a
+stranger can never keep the owner out.
 
 Sessions live in the store, not in a signed cookie, so logging out (or deleting a
 user) ends them at once; the cookie holds only a random token whose SHA-256 is kept.
