@@ -25,6 +25,8 @@ NEXT_VARIANTS = [
     "//evil.example@localhost", "javascript:alert(1)", "data:text/html,x",
     "\x00//evil.example", "/\\/evil.example", "evil.example", "..//evil.example",
     "/login?next=//evil.example", "//%65vil.example", "\u3000//evil.example",
+    "%2F%2Fevil.example", "/%2F/evil.example", "%09//evil.example", "/%5Cevil.example",
+    "https%3A%2F%2Fevil.example", "\u2215\u2215evil.example", "/\x0b/evil.example",
 ]
 
 
