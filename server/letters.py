@@ -39,7 +39,7 @@ from docx.shared import Cm, Pt
 from hailong import domain
 from hailong.errors import HailongError
 
-from . import vnformat
+from . import textsafe, vnformat
 from .rollup import LOCAL
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -363,6 +363,9 @@ def render(kind: str, case: dict, *, commune_name: str, official_name: str | Non
             "an apology only for a complaint found valid (closed as apologised or "
             "official reminded)" if kind == "apology" else
             "a reply states the result: close the case as explained or unfounded first")
+    # no control character may reach python-docx (it refuses them: a 500), issue 8
+    case, commune_name, official_name, addressee = textsafe.clean(
+        (case, commune_name, official_name, addressee))
     doc = new_document()
     header(doc, commune_name, settings.symbol, when)
     body = body_name(commune_name)

@@ -54,8 +54,12 @@ def comparisons(conn: sqlite3.Connection, period: figures.Period, summary: dict)
     """{'previous': …, 'year_before': …}: each the other period's key, label and
     summary, and the change (count, rate in percentage points, low ratings)."""
     out = {}
-    for name, other in (("previous", report_periods.previous(period)),
-                        ("year_before", report_periods.year_before(period))):
+    for name, find in (("previous", report_periods.previous),
+                       ("year_before", report_periods.year_before)):
+        try:
+            other = find(period)
+        except figures.PeriodError:  # before year 2000: nothing to compare with
+            other = None
         if other is None:
             out[name] = None
             continue

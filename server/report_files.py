@@ -15,7 +15,6 @@ DOCX (and PDF, through ``server/pdf.py``), from ``reports.build``'s data.
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 
@@ -25,7 +24,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from . import followup, letters, vnformat
+from . import followup, letters, textsafe, vnformat
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -62,6 +61,7 @@ def _name(dim: str, row: dict) -> str:
 # --- XLSX ------------------------------------------------------------------------------
 
 def xlsx(data: dict, commune_name: str) -> bytes:
+    data, commune_name = textsafe.clean(data), textsafe.clean_text(commune_name)  # issue 8
     wb = Workbook()
     ws = wb.active
     ws.title = "Tổng hợp"
@@ -141,6 +141,7 @@ def xlsx(data: dict, commune_name: str) -> bytes:
         row(sheet, [when, p["count"], p["satisfied"], _frac(p["rate"]), p["low"]],
             [DAY if day_key else MONTH, INT, INT, PCT, INT])
     sheet.column_dimensions["A"].width = 14
+    textsafe.harden_workbook(wb)  # text from kiosks never becomes a formula (issue 8)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -155,7 +156,8 @@ def _num(x: float | None) -> str:
 def csv_text(data: dict) -> str:
     """The report as CSV text (encode with ``csv_bytes`` for the BOM)."""
     out = io.StringIO()
-    w = csv.writer(out, delimiter=CSV_SEPARATOR, lineterminator="\r\n")
+    # OWASP escaping of would-be formulas (issue 8)
+    w = textsafe.csv_writer(out, delimiter=CSV_SEPARATOR, lineterminator="\r\n")
     w.writerow(["Kỳ báo cáo", "Nhóm", "Mã", "Tên", "Số lượt đánh giá", "Hài lòng",
                 "Tỷ lệ hài lòng (%)", "Không hài lòng", "Nghi bấm thử (không tính)"])
     label = data["label"]
@@ -228,6 +230,7 @@ def change_words(change: dict, what: str) -> str:
 def docx(data: dict, commune_name: str, settings: letters.Settings = letters.Settings(),
          when: float | None = None) -> bytes:
     """The printable report to the province (Báo cáo), Decree 30/2020 layout."""
+    data, commune_name = textsafe.clean(data), textsafe.clean_text(commune_name)  # issue 8
     doc = letters.new_document()
     letters.page_numbers(doc)
     letters.header(doc, commune_name, f"BC-{settings.symbol}", when)

@@ -180,7 +180,7 @@ def test_downloads_have_one_charset_and_a_pdf_link(tmp_path):
     assert "bao-cao-hai-long-2026-Q3.csv" in r.headers["Content-Disposition"]
     r = client.get("/reports/bc-2026-Q3.xlsx")
     assert r.status_code == 200 and r.headers["Content-Type"] == report_files.XLSX_MIME
-    assert client.get("/reports/2026-W99.csv").status_code == 404
+    assert client.get("/reports/2026-W99.csv").status_code == 400
     page = client.get("/reports?period=2026-10-01..2026-10-15").get_data(as_text=True)
     assert "/reports/2026-10-01..2026-10-15.pdf" in page
     page = client.get("/reports?period=2026-Q3").get_data(as_text=True)

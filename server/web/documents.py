@@ -110,7 +110,9 @@ def letter_file(case_id: int, kind: str, fmt: str) -> Response:
     case = followup.get(g.db, case_id)
     if case is None:
         abort(404)
-    from .pages import names
+    from .pages import names, own_case
+    if own_case(case):  # an official prints no letter about their own case (issue 8)
+        abort(403)
     try:
         body = letters.render(kind, case, commune_name=commune_name(),
                               official_name=names().get(case["official"], case["official"])
@@ -144,8 +146,8 @@ def set_addressee(case_id: int):
 def report_file(key: str, fmt: str) -> Response:
     try:
         period = figures.parse_period(key)
-    except figures.PeriodError:
-        abort(404)
+    except figures.PeriodError as e:
+        abort(400, str(e))
     if fmt not in ("xlsx", "csv", "docx", "pdf"):
         abort(404)
     from .pages import names
