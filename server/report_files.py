@@ -114,6 +114,8 @@ def xlsx(data: dict, commune_name: str) -> bytes:
         ws.column_dimensions[col].width = 22
 
     for dim, vi in SECTIONS:
+        if dim in data.get("withheld", ()):  # the role may not see it (i10-dash visibility)
+            continue
         sheet = wb.create_sheet(vi)
         cols = (["Mã", "Họ và tên"] if dim == "official" else [vi])
         head(sheet, cols + ["Số lượt đánh giá", "Hài lòng", "Tỷ lệ hài lòng",
@@ -165,6 +167,8 @@ def csv_text(data: dict) -> str:
     w.writerow([label, "Toàn xã", "", "", s["count"], s["satisfied"], _num(s["rate"]),
                 s["low"], s["suspect"]])
     for dim, vi in SECTIONS:
+        if dim in data.get("withheld", ()):  # the role may not see it (i10-dash visibility)
+            continue
         for r in data[f"by_{dim}"]:
             w.writerow([label, vi, (r["key"] or "") if dim == "official" else "",
                         _name(dim, r), r["count"], r["satisfied"], _num(r["rate"]), r["low"],
@@ -277,9 +281,13 @@ def docx(data: dict, commune_name: str, settings: letters.Settings = letters.Set
         ["Không hài lòng", n(s["low"]), *(n(c["summary"]["low"]) for c, _ in others)],
     ], (5.0, *([width] * (len(cols) - 1))))
     heading("III. KẾT QUẢ THEO CÔNG CHỨC")
-    _table(doc, ["Công chức", "Số lượt", "Tỷ lệ hài lòng", "Không hài lòng"],
-           [[_name("official", r), n(r["count"]), vnformat.percent(r["rate"]), n(r["low"])]
-            for r in data["by_official"]], (7.0, 3.0, 3.0, 3.0))
+    if "official" in data.get("withheld", ()):  # the role may not see it (i10-dash)
+        para("Số liệu theo từng công chức do lãnh đạo UBND xã quản lý, không in trong bản "
+             "này.")
+    else:
+        _table(doc, ["Công chức", "Số lượt", "Tỷ lệ hài lòng", "Không hài lòng"],
+               [[_name("official", r), n(r["count"]), vnformat.percent(r["rate"]),
+                 n(r["low"])] for r in data["by_official"]], (7.0, 3.0, 3.0, 3.0))
     heading("IV. KẾT QUẢ THEO LĨNH VỰC")
     _table(doc, ["Lĩnh vực", "Số lượt", "Tỷ lệ hài lòng", "Không hài lòng"],
            [[_name("field", r), n(r["count"]), vnformat.percent(r["rate"]), n(r["low"])]

@@ -217,3 +217,19 @@ def test_pdf_without_libreoffice_is_one_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # a machine where make setup did not run
     r = client.get("/reports/2026-Q3.pdf")
     assert r.status_code == 503 and b"libreoffice-writer-nogui" in r.data
+
+
+def test_withheld_sections_stay_out_of_every_file(q3):
+    """The office role's rule (i10-dash's visibility.py) marks sections 'withheld'."""
+    import docx
+
+    _, data = q3
+    data = {**data, "withheld": ["official", "counter", "kiosk"]}
+    wb = openpyxl.load_workbook(io.BytesIO(report_files.xlsx(data, "UBND xã Tân Lập")))
+    assert not {"Công chức", "Quầy", "Thiết bị"} & set(wb.sheetnames)
+    text = report_files.csv_bytes(data).decode("utf-8-sig")
+    assert "Nguyễn Văn An" not in text and ";Công chức;" not in text
+    d = docx.Document(io.BytesIO(report_files.docx(data, "UBND xã Tân Lập")))
+    body = "\n".join(p.text for p in d.paragraphs)
+    cells = "\n".join(c.text for t in d.tables for r in t.rows for c in r.cells)
+    assert "không in trong bản này" in body and "Nguyễn Văn An" not in cells
