@@ -3,7 +3,8 @@ slow-down after failed logins, and the audit log.
 
 Roles (DOMAIN.md "Who uses it"): a *leader* sees everything; the *office* does
 follow-up and reports; a *technician* looks after kiosks and never sees ratings of
-people. Officials being rated get no account at all.
+people. An *official* (issue 9) may only open the counter page that starts a rating at
+their kiosk; they see no rating and no figure.
 
 Sessions live in the store, not in a signed cookie, so logging out (or deleting a
 user) ends them at once; the cookie holds only a random token whose SHA-256 is kept.
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 migrations = Migrations("hailong-server-accounts")
 
-ROLES = ("leader", "office", "technician")
+ROLES = ("leader", "office", "technician", "official")
 
 # What each role may do; pages and API routes ask for one of these.
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -39,6 +40,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
                          "alerts", "audit"}),
     "office": frozenset({"overview", "followup", "contact", "reports", "alerts"}),
     "technician": frozenset({"fleet", "alerts"}),
+    # issue 9: the official at a counter only starts ratings for their own citizens;
+    # no figures, no ratings, no cases
+    "official": frozenset({"counter_page"}),
 }
 
 # Failed logins for one username (or from one address) before each further try has to

@@ -67,3 +67,12 @@ def _register_leader() -> None:
 
 
 _register_leader()
+
+
+def _register_feed() -> None:
+    from .feed_cli import COMMANDS  # integration tokens for the transaction feed (issue 9)
+    for command in COMMANDS:
+        server.add_command(command)
+
+
+_register_feed()

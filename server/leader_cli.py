@@ -15,23 +15,36 @@ from .config import load_server_config
 @click.command("add-user")
 @config_option
 @click.option("--username", required=True, help="the login name")
-@click.option("--role", required=True, type=click.Choice(["leader", "office", "technician"]),
-              help="leader: everything; office: follow-up and reports; technician: kiosks")
+@click.option("--role", required=True,
+              type=click.Choice(["leader", "office", "technician", "official"]),
+              help="leader: everything; office: follow-up and reports; technician: kiosks; "
+              "official: only the counter page that asks a citizen to rate (needs --official)")
+@click.option("--official", "official", default=None,
+              help="for --role official: the roster official id this account is")
 @user_errors
-def add_user(config_path: str, username: str, role: str) -> None:
+def add_user(config_path: str, username: str, role: str, official: str | None) -> None:
     """Create a dashboard account (or reset its password); the password is read from
     standard input (one line)."""
     from . import accounts
     from .store import connect
 
     config = load_server_config(config_path)
+    if (role == "official") != bool(official):
+        raise click.UsageError("--official goes with --role official, and it needs one")
     if sys.stdin.isatty():
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     db = connect(config.store.path)
     try:
+        if official:
+            from .feed import FeedError, link_official
+            if not db.execute("SELECT 1 FROM officials WHERE id = ? AND active = 1",
+                              [official]).fetchone():  # check before making the account
+                raise FeedError(f"no active official {official!r} on the roster")
         user = accounts.add_user(db.conn, username, role, password)
+        if official:
+            link_official(db.conn, user.username, official)
     finally:
         db.close()
     click.echo(f"user {user.username} ({user.role}) saved")

@@ -72,7 +72,8 @@ def connect(path: str | Path) -> sqlite_utils.Database:
 # Modules that keep their own tables in this store, each with a ``migrations`` set of
 # its own name, applied in this order after the core tables above.
 SCHEMA_MODULES: tuple[str, ...] = ("server.fleet", "server.roster", "server.accounts",
-                                   "server.rollup", "server.followup", "server.alerts")
+                                   "server.rollup", "server.followup", "server.alerts",
+                                   "server.feed")
 
 
 @dataclass
@@ -119,6 +120,8 @@ class Store:
                 continue
             valid.append((rating, contract.fingerprint(rating)))
         known = self._fingerprints([r.id for r, _ in valid])
+        rated = self._rated_transactions([r.transaction for r, _ in valid
+                                          if r.transaction is not None and r.id not in known])
         new: list[tuple[contract.Rating, str]] = []
         for rating, fp in valid:
             if rating.id in known:  # stored before (or earlier in this batch)
@@ -129,6 +132,19 @@ class Store:
                     log.error("rating %s from %s: same id, different content", rating.id, kiosk)
                     result.rejected.append(contract.Rejection(rating.id, "conflict"))
                 continue
+            if rating.transaction is not None:
+                # one rating per transaction (issue 9): a second rating of a transaction
+                # already rated is kept out of the figures, not silently merged
+                if rating.transaction in rated:
+                    self.reject(kiosk, "duplicate-transaction",
+                                f"transaction {rating.transaction[:100]} already rated by "
+                                f"{rated[rating.transaction]}", rating.id)
+                    log.warning("rating %s from %s: transaction %s already rated", rating.id,
+                                kiosk, rating.transaction)
+                    result.rejected.append(contract.Rejection(rating.id,
+                                                              "duplicate-transaction"))
+                    continue
+                rated[rating.transaction] = rating.id
             known[rating.id] = fp
             new.append((rating, fp))
             clock.learn(conn, self.anchors, rating, received_at)
@@ -162,6 +178,16 @@ class Store:
             found.update(self.db.conn.execute(
                 f"SELECT id, fingerprint FROM ratings WHERE id IN ({','.join('?' * len(chunk))})",
                 chunk).fetchall())
+        return found
+
+    def _rated_transactions(self, transactions: list[str]) -> dict[str, str]:
+        """transaction -> id of the rating already stored for it."""
+        found: dict[str, str] = {}
+        for i in range(0, len(transactions), 500):
+            chunk = transactions[i:i + 500]
+            found.update(self.db.conn.execute(
+                "SELECT transaction_id, min(id) FROM ratings WHERE transaction_id IN "
+                f"({','.join('?' * len(chunk))}) GROUP BY transaction_id", chunk).fetchall())
         return found
 
     def reject(self, kiosk: str | None, reason: str, detail: str = "",
@@ -205,6 +231,8 @@ def stats(db: sqlite_utils.Database) -> dict:
         "by_score": {str(s): n for s, n in q(
             "SELECT score, count(*) FROM ratings GROUP BY score ORDER BY score")},
         "suspect": q("SELECT count(*) FROM ratings WHERE suspect IS NOT NULL").fetchone()[0],
+        "with_dossier": q("SELECT count(*) FROM ratings WHERE dossier IS NOT NULL "
+                          "AND dossier != ''").fetchone()[0],
         "unsynced_clock": q("SELECT count(*) FROM ratings WHERE clock_synced = 0").fetchone()[0],
         "rejected": q("SELECT count(*) FROM rejections").fetchone()[0],
         "rejected_by_reason": dict(q(

@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 
 COOKIE = "hailong_session"
 LANG_COOKIE = "hailong_lang"
-OPEN_ENDPOINTS = {"auth.login", "static", "auth.set_lang", "photos.photo"}
+# feed.create_session authorises by an integration token, not by a login (issue 9)
+OPEN_ENDPOINTS = {"auth.login", "static", "auth.set_lang", "photos.photo",
+                  "feed.create_session"}
 
 
 class Databases:
@@ -58,9 +60,12 @@ def needs(permission: str):
     return wrap
 
 
-def create_app(config) -> Flask:
+def create_app(config, publisher=None) -> Flask:
+    """``publisher`` sends sessions to kiosks (:class:`server.feed.MqttPublisher`);
+    without one, starting a session answers 503."""
     app = Flask(__name__)
     app.config["HAILONG"] = config
+    app.extensions["hailong_publisher"] = publisher
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.extensions["hailong_db"] = Databases(config.store.path)
 
@@ -107,7 +112,9 @@ def create_app(config) -> Flask:
     for code in (400, 403, 404, 405, 429):
         app.register_error_handler(code, _error_page)
 
-    from . import api, auth, pages, photos
+    from . import api, auth, counter, feed, pages, photos
+    app.register_blueprint(feed.bp)
+    app.register_blueprint(counter.bp)
     app.register_blueprint(photos.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
