@@ -105,6 +105,7 @@ REFUSED = [
     ("all", json.dumps({"counter": "q1", "procedure": "x" * 190, "field": "y" * 190,
                         "dossier": "D" * 60, "transaction": "t" * 190,
                         "pad": "z" * 4000}), 400, "too large"),
+    ("all", b"{" + b" " * 100_000 + b"}", 400, "too large"),  # past Flask's own limit too
     ("all", {"kiosk": "k99"}, 422, "unknown kiosk"),
     ("all", {"counter": "q9"}, 422, "unknown counter"),
     ("all", {"kiosk": "k01", "counter": "q2"}, 422, "counter"),

@@ -26,6 +26,9 @@ def create_session():
     try:
         token = feed.token_for(g.db, request.headers.get("Authorization"))
         # read at most one byte past the limit: a huge body is refused, not buffered
+        if (request.content_length or 0) > feed.MAX_BODY_BYTES:
+            raise feed.BadRequest(f"body too large ({request.content_length} bytes; at most "
+                                  f"{feed.MAX_BODY_BYTES})")
         body = request.stream.read(feed.MAX_BODY_BYTES + 1)
         req = feed.parse_request(body)
         publisher = current_app.extensions.get("hailong_publisher")
