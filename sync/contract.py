@@ -150,11 +150,8 @@ class Session(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     procedure: Text | None = None
     field: Text | None = None
     at: float | None = None          # server / queue-system time the session was opened
-    # issue 9 (both optional, so older senders still validate): the id the server gave
-    # this session (POST /api/v1/sessions answers it), and the server time after which
-    # the session must not be used any more (the server computes it from expires_in)
-    id: Text | None = None
-    expires_at: Timestamp | None = None
+    id: Text | None = None           # the server's session id (issue 9)
+    expires_at: float | None = None  # absolute server time after which it is not used
 
 
 class Official(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
