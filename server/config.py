@@ -73,6 +73,9 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
             "for 000.31.12.H29-241123-0001"),
     Setting("privacy", "contact_retention_days", float, 30.0, "call-back phone numbers are "
             "deleted this many days after they were stored (Decree 13/2023)", minimum=0.01),
+    Setting("web", "trusted_proxies", int, 0, "reverse proxies in front of the dashboard "
+            "whose X-Forwarded-For gives the client's address (for the login throttle); "
+            "0: none, the header is ignored (anyone could forge it)", minimum=0, maximum=5),
 )
 
 

@@ -28,8 +28,8 @@ Tables (migrations ``hailong-server-feed``):
     ``published_at``.
 
 It also indexes ``ratings.transaction_id`` (one rating per transaction is checked on
-every stored rating) and links a dashboard account to a roster official
-(``users.official``).
+every stored rating). An account of role ``official`` is the roster official named in
+``users.official`` (the column :mod:`server.accounts` keeps, issue 8).
 """
 
 from __future__ import annotations
@@ -77,13 +77,6 @@ def m001_i9feed_tokens(db: sqlite_utils.Database) -> None:
     db["feed_sessions"].create_index(["created_at"])
     # one rating per transaction: ingest looks a transaction up for every new rating
     db["ratings"].create_index(["transaction_id"], if_not_exists=True)
-
-
-@migrations()
-def m002_i9feed_official_login(db: sqlite_utils.Database) -> None:
-    # a dashboard account of role "official" is the roster official it names
-    if "official" not in db["users"].columns_dict:
-        db["users"].add_column("official", str)
 
 
 # --- errors: each carries the HTTP status the API answers ----------------------------

@@ -57,12 +57,32 @@ def _month_end(y: int, m: int) -> date:
     return date(y + (m == 12), m % 12 + 1, 1)
 
 
+# The years a rating can be in (the contract's timestamps run 2000..2100); outside
+# them a period is a mistake, and year 0 or 9999 broke date arithmetic (issue 8: 500).
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
 def parse_period(key: str, today: date | None = None) -> Period:
     """``today``, ``month``, ``quarter``, ``year`` (the current ones), ``YYYY-MM``,
     ``YYYY-Q1``..``Q4``, ``YYYY-6M``, ``YYYY-9M`` (from 1 January), ``YYYY``."""
+    try:
+        period = _parse_period(key, today)
+    except PeriodError:
+        raise
+    except (ValueError, OverflowError):  # a calendar edge: year 0, 10000, ...
+        raise PeriodError(f"period {key[:40]!r}: years {MIN_YEAR}-{MAX_YEAR} only") from None
+    if not MIN_YEAR <= period.start.year <= MAX_YEAR:
+        raise PeriodError(f"period {key!r}: years {MIN_YEAR}-{MAX_YEAR} only")
+    return period
+
+
+def _parse_period(key: str, today: date | None) -> Period:
     import time
     today = today or local_day(time.time())
     key = (key or "").strip()
+    if not key.isascii() or len(key) > 16:  # \d would take other scripts' digits
+        raise PeriodError(f"period {key[:40]!r}: use YYYY-MM, YYYY-Q1..Q4, YYYY-6M, "
+                          "YYYY-9M or YYYY")
     if key == "today":
         return Period(key, today, today + timedelta(days=1))
     if key == "month":

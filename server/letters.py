@@ -21,6 +21,7 @@ from docx.shared import Cm, Pt
 
 from hailong import domain
 
+from . import textsafe
 from .rollup import LOCAL
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -112,6 +113,8 @@ def render(kind: str, case: dict, *, commune_name: str, official_name: str,
     """The letter for one follow-up case, as .docx bytes."""
     if kind not in KINDS:
         raise ValueError(kind)
+    # no control character may reach python-docx (it refuses them: a 500), issue 8
+    case, commune_name, official_name = textsafe.clean((case, commune_name, official_name))
     doc = new_document()
     header(doc, commune_name, f"{case['id']}/TC-UBND", when)
     occurred = datetime.fromtimestamp(case["occurred_at"] or time.time(), LOCAL)

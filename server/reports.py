@@ -9,7 +9,6 @@ synchronised are placed by the server's corrected time (``occurred_at``).
 
 from __future__ import annotations
 
-import csv
 import io
 import sqlite3
 import time
@@ -22,7 +21,7 @@ from openpyxl.utils import get_column_letter
 
 from hailong import domain
 
-from . import figures, followup, letters
+from . import figures, followup, letters, textsafe
 from .rollup import day_start
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -68,6 +67,7 @@ OUTCOME_VI = {o.code: o.vi for o in followup.OUTCOMES}
 
 
 def to_xlsx(data: dict, commune_name: str) -> bytes:
+    data, commune_name = textsafe.clean(data), textsafe.clean_text(commune_name)  # issue 8
     wb = Workbook()
     ws = wb.active
     ws.title = "Tổng hợp"
@@ -118,6 +118,7 @@ def to_xlsx(data: dict, commune_name: str) -> bytes:
         cell.font, cell.fill = bold, fill
     for p in data["trend"]:
         sheet.append([p["key"], p["count"], p["satisfied"], p["rate"], p["low"]])
+    textsafe.harden_workbook(wb)  # text from kiosks never becomes a formula (issue 8)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -125,7 +126,7 @@ def to_xlsx(data: dict, commune_name: str) -> bytes:
 
 def to_csv(data: dict) -> str:
     out = io.StringIO()
-    w = csv.writer(out)
+    w = textsafe.csv_writer(out)  # OWASP escaping of would-be formulas (issue 8)
     w.writerow(["period", "section", "key", "name", "count", "satisfied", "rate", "low",
                 "suspect"])
     s = data["summary"]
@@ -160,6 +161,7 @@ def _table(doc, head: list[str], rows: list[list]) -> None:
 
 def to_docx(data: dict, commune_name: str, number: str = "    /BC-UBND") -> bytes:
     """The printable report to the province (Báo cáo), Decree 30/2020 layout."""
+    data, commune_name = textsafe.clean(data), textsafe.clean_text(commune_name)  # issue 8
     doc = letters.new_document()
     doc.sections[0].left_margin = Cm(3)
     letters.header(doc, commune_name, number)

@@ -36,6 +36,7 @@ def test_every_api_route_is_documented(tmp_path):
 
 def test_new_commands_have_help():
     runner = CliRunner()
-    for command in ("add-user", "seed"):
+    for command in ("add-user", "users", "disable-user", "enable-user", "remove-user",
+                    "reset-password", "seed"):
         out = runner.invoke(main, ["server", command, "--help"])
         assert out.exit_code == 0 and len(out.output.splitlines()) > 3

@@ -16,6 +16,7 @@ import threading
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, g, redirect, render_template, request, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import accounts
 from ..store import connect
@@ -68,6 +69,10 @@ def create_app(config, publisher=None) -> Flask:
     app.extensions["hailong_publisher"] = publisher
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.extensions["hailong_db"] = Databases(config.store.path)
+    if config.web.trusted_proxies:
+        # only then is X-Forwarded-For believed: behind the recommended reverse proxy every
+        # client would otherwise share the proxy's address in the login throttle (issue 8)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.web.trusted_proxies)
 
     @app.before_request
     def load_session():
@@ -112,10 +117,12 @@ def create_app(config, publisher=None) -> Flask:
     for code in (400, 403, 404, 405, 429):
         app.register_error_handler(code, _error_page)
 
-    from . import api, auth, counter, feed, pages, photos
+    from . import api, auth, counter, feed, pages, photos, reasons, users
     app.register_blueprint(feed.bp)
     app.register_blueprint(counter.bp)
     app.register_blueprint(photos.bp)
+    app.register_blueprint(users.bp)
+    app.register_blueprint(reasons.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

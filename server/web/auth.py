@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import (Blueprint, abort, current_app, g, make_response, redirect,
                    render_template, request, url_for)
@@ -13,13 +14,27 @@ from .i18n import LANGS, translate
 
 bp = Blueprint("auth", __name__)
 
+DEVICE_COOKIE = "hailong_device"
+DEVICE_DAYS = 180
+
 
 def _safe_next(target: str | None) -> str:
-    # Only paths on this site: an open redirect would help phishing.
-    if target and target.startswith("/") and not target.startswith("//") \
-            and not target.startswith("/login"):
-        return target
-    return "/"
+    """``target`` if it is a path on this site, else ``/``: an open redirect would help
+    phishing. Parsed with urllib, not pattern-matched (issue 8): a browser drops tabs
+    and newlines and reads ``\\`` as ``/``, so ``/<TAB>/evil`` and ``/\\evil`` are
+    ``//evil``, another site; anything with a scheme or a host is refused too."""
+    if not target or any(c in target for c in "\\\t\n\r") or \
+            any(ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f for c in target):
+        return "/"
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return "/"
+    path = parts.path
+    if parts.scheme or parts.netloc or not path.startswith("/") or path.startswith("//") \
+            or path == "/login" or path.startswith("/login/"):
+        return "/"
+    return urlunsplit(("", "", path, parts.query, parts.fragment))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -33,13 +48,16 @@ def login():
         abort(400, "csrf")
     username = request.form.get("username", "")[:64]
     password = request.form.get("password", "")[:256]
+    # the proxy's X-Forwarded-For is honoured only with [web] trusted_proxies (ProxyFix)
     address = request.remote_addr or ""
-    keys = [f"user:{username.strip().lower()}", f"addr:{address}"]
-    wait = accounts.wait_before_login(g.db, keys)
+    device = request.cookies.get(DEVICE_COOKIE)
+    keys = accounts.login_keys(username, address,
+                               accounts.device_key(g.db, device, username))
+    wait = accounts.claim_login_try(g.db, keys)
     if wait > 0:
         msg = translate("slow_down", g.lang, n=math.ceil(wait))
         return render_template("login.html", error=msg, next=request.form.get("next", "")), 429
-    user = accounts.authenticate(g.db, username, password, address)
+    user = accounts.authenticate(g.db, username, password, address, claimed=keys)
     if user is None:
         return render_template("login.html", error=translate("bad_login", g.lang),
                                next=request.form.get("next", "")), 401
@@ -51,6 +69,10 @@ def login():
     resp.set_cookie(COOKIE, token, httponly=True, samesite="Lax",
                     secure=config.web.secure_cookies,
                     max_age=int(config.web.session_hours * 3600))
+    # this browser is now known for this user: strangers cannot slow it down (issue 8)
+    resp.set_cookie(DEVICE_COOKIE, accounts.remember_device(g.db, user.username, device),
+                    httponly=True, samesite="Strict", secure=config.web.secure_cookies,
+                    max_age=DEVICE_DAYS * 86400, path=url_for("auth.login"))
     return resp
 
 

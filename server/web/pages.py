@@ -16,6 +16,7 @@ from .. import fleet as fleet_store
 from ..rollup import LOCAL, local_day
 from . import charts, needs
 from .i18n import alert_text, translate
+from .reasons import reason_label
 
 bp = Blueprint("pages", __name__)
 
@@ -70,8 +71,8 @@ def official_name(official: str | None) -> str:
 def _period(default: str = "quarter") -> figures.Period:
     try:
         return figures.parse_period(request.args.get("period", default))
-    except figures.PeriodError:
-        abort(404)
+    except figures.PeriodError as e:
+        abort(400, str(e))  # a bad parameter, never a 500 (issue 8)
 
 
 @bp.app_context_processor
@@ -122,7 +123,7 @@ def overview():
         chart30=charts.trend(daily, labels=_labels(daily), title=_("trend_30"), width=960),
         chart12=charts.trend(months, labels=_labels(months), title=_("trend_12")),
         cases=followup.counts(conn),
-        reasons=charts.hbars([(_(f"reason_{r['code']}"), r["count"])
+        reasons=charts.hbars([(reason_label(r["code"]), r["count"])
                               for r in figures.reasons(conn, quarter)][:8]),
         quarter=quarter)
 
@@ -154,9 +155,9 @@ def official(official: str):
         "official.html", official=official, period=period, mine=mine, commune=commune,
         chart=charts.trend(own, labels=_labels(own), reference=ref,
                            title=f"{official_name(official)} — {_('trend_12')}"),
-        reasons=charts.hbars([(_(f"reason_{r['code']}"), r["count"]) for r in
+        reasons=charts.hbars([(reason_label(r["code"]), r["count"]) for r in
                               figures.reasons(conn, period, official=official)]),
-        praise=charts.hbars([(_(f"reason_{r['code']}"), r["count"]) for r in
+        praise=charts.hbars([(reason_label(r["code"]), r["count"]) for r in
                              figures.reasons(conn, period, low=False, official=official)],
                             cls="high"),
         cases=followup.queue(conn, official=official, limit=50),
@@ -200,19 +201,31 @@ def cases():
                            counts=followup.counts(g.db))
 
 
+def own_case(case: dict, username: str | None = None) -> bool:
+    """Is this case about the user (linked to the case's official, issue 8)? Such a user
+    may read it, but not act on it, see the citizen's number or be assigned it."""
+    if not case.get("official"):
+        return False
+    if username is None:
+        return g.user.official == case["official"]
+    row = g.db.execute("SELECT official FROM users WHERE username = ?", [username]).fetchone()
+    return bool(row) and row[0] == case["official"]
+
+
 @bp.route("/cases/<int:case_id>")
 @needs("followup")
 def case(case_id: int):
     c = followup.get(g.db, case_id)
     if c is None:
         abort(404)
-    contact = followup.contact(g.db, c) if g.user.can("contact") else None
+    own = own_case(c)
+    contact = followup.contact(g.db, c) if g.user.can("contact") and not own else None
     if contact:
         accounts.audit(g.db, g.user.username, "case.contact-viewed", f"case:{case_id}", {})
     users = [r[0] for r in g.db.execute(
         "SELECT username FROM users WHERE disabled = 0 AND role IN ('leader', 'office') "
-        "ORDER BY username")]
-    return render_template("case.html", case=c, contact=contact, now=time.time(),
+        "AND (official IS NULL OR official IS NOT ?) ORDER BY username", [c["official"]])]
+    return render_template("case.html", case=c, contact=contact, now=time.time(), own=own,
                            notes=followup.notes(g.db, case_id), users=users,
                            outcomes=followup.OUTCOMES,
                            trail=accounts.audit_trail(g.db, f"case:{case_id}"))
@@ -223,9 +236,17 @@ def case(case_id: int):
 def case_action(case_id: int):
     action = request.form.get("action", "")
     by = g.user.username
+    c = followup.get(g.db, case_id)
+    if c is None:
+        abort(404)
+    if own_case(c):
+        abort(403)
     try:
         if action == "assign":
-            followup.assign(g.db, case_id, request.form.get("assignee", ""), by)
+            assignee = request.form.get("assignee", "")
+            if assignee and own_case(c, assignee):
+                raise followup.CaseError(_("own_case_assignee"))
+            followup.assign(g.db, case_id, assignee, by)
         elif action == "note":
             followup.add_note(g.db, case_id, request.form.get("text", ""), by)
         elif action == "close":
@@ -248,6 +269,8 @@ def letter(case_id: int, kind: str):
     c = followup.get(g.db, case_id)
     if c is None:
         abort(404)
+    if own_case(c):
+        abort(403)
     config = current_app.config["HAILONG"]
     data = letters.render(kind, c, commune_name=config.server.commune_name or
                           config.server.commune, official_name=official_name(c["official"]))
@@ -318,8 +341,8 @@ def report():
 def report_file(key: str, fmt: str):
     try:
         period = figures.parse_period(key)
-    except figures.PeriodError:
-        abort(404)
+    except figures.PeriodError as e:
+        abort(400, str(e))
     config = current_app.config["HAILONG"]
     data = reports.build(g.db, period, names())
     commune = config.server.commune_name or config.server.commune

@@ -42,6 +42,7 @@ PAGES = [
     ("fleet", "/fleet", "vi", 1280),
     ("alerts", "/alerts", "vi", 1280),
     ("reports", "/reports?period=2026-Q3", "vi", 1280),
+    ("users", "/users", "vi", 1280),
 ]
 
 
