@@ -7,6 +7,7 @@ the same path as the screen. Prints what runs where; Ctrl-C stops everything.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import signal
@@ -17,10 +18,13 @@ import time
 from pathlib import Path
 
 import click
+import requests
 
 from .broker import LocalBroker
 
 COMMUNE = "xa-demo"
+
+log = logging.getLogger(__name__)
 
 
 def server_toml(*, commune: str, store: str, port: int, web_port: int = 8080,
@@ -79,6 +83,11 @@ def demo(state: str, kiosks: int, every: float, duration: float | None) -> None:
         server_conf.write_text(server_toml(commune=COMMUNE, store="server.db", port=broker.port,
                                            web_port=web_port))
         username, password = prepare_demo(server_conf)  # a seeded dashboard to open
+        # issue 9: a simulated queue system calls citizens through the session API
+        from server import queue_sim
+        token = queue_sim.prepare(server_conf, kiosks)
+        queue = queue_sim.QueueSystem(f"http://127.0.0.1:{web_port}/", token)
+        desks = queue_sim.counters(kiosks)
         processes.append(hailong_process("server", "run", "--config", str(server_conf),
                                          log=folder / "server.log"))
         recorders = []
@@ -105,6 +114,8 @@ def demo(state: str, kiosks: int, every: float, duration: float | None) -> None:
         for n in range(1, kiosks + 1):
             click.echo(f"  kiosk    k{n:02d}: simulated citizens every {every:g} s, "
                        f"uplink log sync-k{n:02d}.log")
+        click.echo("  queue    a simulated queue system sends each citizen's dossier to the "
+                   "kiosk: POST /api/v1/sessions (token 'demo-queue')")
         click.echo(f"  figures  hailong server stats --config {server_conf}")
         click.echo(f"  dashboard http://127.0.0.1:{web_port}/  login {username} / {password}")
         click.echo("Ctrl-C stops everything.")
@@ -112,8 +123,24 @@ def demo(state: str, kiosks: int, every: float, duration: float | None) -> None:
         rng = random.Random()
         started = time.monotonic()
         try:
+            try:  # the queue system needs the server's API up
+                from .broker import BrokerError, wait_for_port
+                wait_for_port("127.0.0.1", web_port, timeout=60)
+            except BrokerError:
+                click.echo("the server's dashboard did not come up; see server.log")
+            # k01's screen takes k01's sessions itself when it is shown
+            simulated = [n for n in range(kiosks) if not (screen and n == 0 and kiosks > 1)]
             while not stop.wait(every / kiosks):
-                simulate(rng.choice(recorders), 1, officials=("cb-an", "cb-binh", "cb-chi"))
+                n = rng.choice(simulated)
+                _, counter, officials = desks[n]
+                try:
+                    queue.call_next(counter, officials)
+                    rated = queue_sim.rate_session(recorders[n], rng)
+                except requests.RequestException as e:  # e.g. the server restarting
+                    log.warning("queue system: session not sent: %s", str(e)[:120])
+                    rated = None
+                if rated is None:  # no session came: a citizen rates whoever is on duty
+                    simulate(recorders[n], 1, officials=officials)
                 if duration is not None and time.monotonic() - started >= duration:
                     break
         finally:
@@ -126,4 +153,5 @@ def demo(state: str, kiosks: int, every: float, duration: float | None) -> None:
                     p.kill()
             for r in recorders:
                 r.outbox.close()
+            queue.close()
     click.echo("demo stopped")

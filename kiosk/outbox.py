@@ -280,7 +280,14 @@ class Outbox:
                 "SELECT id, body FROM sessions WHERE used = 0 AND received_at > ? "
                 "ORDER BY id DESC LIMIT 1", [time.time() - max_age]).fetchone()
             self.db.execute("UPDATE sessions SET used = 1 WHERE used = 0")
-        return msgspec.json.decode(row[1], type=contract.Session) if row else None
+        session = msgspec.json.decode(row[1], type=contract.Session) if row else None
+        # issue 9: the server stamps when a session stops being valid; an expired one
+        # would put the next citizen's rating on someone else's dossier
+        if session is not None and session.expires_at is not None \
+                and session.expires_at < time.time():
+            log.warning("session %s expired; not used", session.id or session.transaction)
+            return None
+        return session
 
     # --- the uplink's connection, for the technician menu ---------------------------------
 

@@ -10,6 +10,7 @@ bursts (that is the guard's own test).
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Sequence
 
 from hailong import domain
@@ -36,7 +37,9 @@ def simulate(recorder: Recorder, count: int, *, seed: int | None = None,
         score = rng.choices(levels, WEIGHTS[scale])[0]
         procedure, field = rng.choice(PROCEDURES)
         recorder.transaction = Transaction(
-            id=f"sim-{n}", official=rng.choice(officials) if officials else None,
+            # unique: the server keeps one rating per transaction (issue 9), so a
+            # reused "sim-0" would reject every later simulated citizen
+            id=f"sim-{uuid.uuid4().hex[:16]}", official=rng.choice(officials) if officials else None,
             dossier=f"H{rng.randrange(10**9):09d}", procedure=procedure, field=field)
         low = domain.is_low(score, scale)
         rating = recorder.press(score, sealed=not low, at=t)

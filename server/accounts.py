@@ -4,9 +4,11 @@ audit log.
 
 Roles (DOMAIN.md "Who uses it"): a *leader* sees everything; the *office* does
 follow-up and reports; a *technician* looks after kiosks and never sees ratings of
-people. Officials being rated get no account of their own; an office user who also
-serves at a counter is linked to their official (``users.official``) and cannot act
-on their own cases (issue 8).
+people. An *official* account (role ``official``, issue 9) is one rated official on
+the roster (``users.official``) and may only open the counter page that starts a rating
+at their kiosk: it sees no rating and no figure. An office user who also serves at a
+counter is linked to their official the same way and cannot act on their own cases
+(issue 8).
 
 Login throttle (issue 8): each try is claimed in one write transaction before the
 password is checked, so simultaneous guesses cannot slip past the count; failures
@@ -41,7 +43,7 @@ log = logging.getLogger(__name__)
 
 migrations = Migrations("hailong-server-accounts")
 
-ROLES = ("leader", "office", "technician")
+ROLES = ("leader", "office", "technician", "official")
 
 # What each role may do; pages and API routes ask for one of these.
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -49,6 +51,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
                          "alerts", "audit", "accounts"}),
     "office": frozenset({"overview", "followup", "contact", "reports", "alerts"}),
     "technician": frozenset({"fleet", "alerts"}),
+    # issue 9: the official at a counter only starts ratings for their own citizens;
+    # no figures, no ratings, no cases
+    "official": frozenset({"counter_page"}),
 }
 
 # Failed logins for one username (or from one address) before each further try has to

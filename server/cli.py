@@ -42,7 +42,8 @@ def stats(config_path: str, as_json: bool) -> None:
         echo_json(figures)
         return
     click.echo(f"ratings {figures['ratings']} (distinct ids {figures['distinct_ids']}), "
-               f"suspect {figures['suspect']}, unsynchronised clock {figures['unsynced_clock']}")
+               f"suspect {figures['suspect']}, unsynchronised clock {figures['unsynced_clock']}, "
+               f"with a dossier code {figures['with_dossier']}")
     for kiosk_id, n in figures["by_kiosk"].items():
         click.echo(f"  kiosk {kiosk_id}: {n}")
     click.echo("  by score: " + ", ".join(f"{s}: {n}" for s, n in figures["by_score"].items()))
@@ -76,3 +77,12 @@ def _register_documents() -> None:
 
 
 _register_documents()
+
+
+def _register_feed() -> None:
+    from .feed_cli import COMMANDS  # integration tokens for the transaction feed (issue 9)
+    for command in COMMANDS:
+        server.add_command(command)
+
+
+_register_feed()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from hailong.errors import ConfigError
@@ -95,6 +96,13 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
             choices=("official", "calendar")),
     Setting("mail", "attach_pdf", bool, True, "attach a PDF of the report (made with "
             "LibreOffice) beside the DOCX and XLSX"),
+    Setting("feed", "expires_in", float, 600.0, "seconds a session (a transaction sent by "
+            "the queue system or the counter page) stays usable when the request does not "
+            "say; the kiosk does not use it after that", minimum=1, maximum=86400),
+    Setting("feed", "dossier_pattern", str, r"[A-Za-z0-9][A-Za-z0-9._/-]{2,63}",
+            "regular expression a whole dossier code (mã hồ sơ) must match; formats differ "
+            r"by province and software, e.g. '\d{3}\.\d{2}\.\d{2}\.H\d{2}-\d{6}-\d{4}' "
+            "for 000.31.12.H29-241123-0001"),
     Setting("privacy", "contact_retention_days", float, 30.0, "call-back phone numbers are "
             "deleted this many days after they were stored (Decree 13/2023)", minimum=0.01),
     Setting("web", "trusted_proxies", int, 0, "reverse proxies in front of the dashboard "
@@ -108,4 +116,9 @@ def load_server_config(path, **kw) -> Config:
     if not valid_id(config.server.commune):
         raise ConfigError(f"{config.path}: [server] commune: {config.server.commune!r} must be "
                           "lower-case letters, digits, '-' or '_' (it is part of MQTT topics)")
+    try:  # a bad pattern would refuse every session at run time: say it at start-up
+        re.compile(config.feed.dossier_pattern)
+    except re.error as e:
+        raise ConfigError(f"{config.path}: [feed] dossier_pattern: not a regular expression "
+                          f"({e})") from None
     return config

@@ -17,8 +17,11 @@ from .config import load_server_config
 @click.command("add-user")
 @config_option
 @click.option("--username", required=True, help="the login name")
-@click.option("--role", required=True, type=click.Choice(["leader", "office", "technician"]),
-              help="leader: everything; office: follow-up and reports; technician: kiosks")
+@click.option("--role", required=True,
+              type=click.Choice(["leader", "office", "technician", "official"]),
+              help="leader: everything; office: follow-up and reports; technician: kiosks; "
+              "official: only the counter page that asks a citizen to rate (issue 9; needs "
+              "--official)")
 @click.option("--official", default=None, metavar="ID",
               help="the roster official this person also is (they are rated at a counter): "
                    "they cannot act on their own follow-up cases")
@@ -29,6 +32,8 @@ def add_user(config_path: str, username: str, role: str, official: str | None) -
     from . import accounts
 
     config = load_server_config(config_path)
+    if role == "official" and not official:  # the counter page acts as that official
+        raise click.UsageError("--role official needs --official ID (the roster official)")
     password = _read_password()
     with _accounts_db(config) as conn:
         user = accounts.add_user(conn, username, role, password, official=official)

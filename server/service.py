@@ -31,8 +31,11 @@ def serve(config, stop: threading.Event) -> None:
         running.enter_context(ConfigPusher(config, ingest.client, ingest.connected))
         running.enter_context(ReportMailer(config))  # monthly / quarterly reports by e-mail
         try:
+            from .feed import MqttPublisher
             from .web.serve import WebServer
-            running.enter_context(WebServer(config))
+            # sessions (issue 9) go out through ingest's client, like the configs
+            running.enter_context(WebServer(
+                config, MqttPublisher(ingest.client, ingest.connected)))
         except OSError as e:  # a busy port must not stop ingest: ratings come first
             log.error("dashboard not started on %s:%s: %s", config.web.host, config.web.port,
                       e.strerror or e)

@@ -73,7 +73,7 @@ def connect(path: str | Path) -> sqlite_utils.Database:
 # its own name, applied in this order after the core tables above.
 SCHEMA_MODULES: tuple[str, ...] = ("server.fleet", "server.roster", "server.accounts",
                                    "server.rollup", "server.followup", "server.alerts",
-                                   "server.addressee")
+                                   "server.addressee", "server.feed")
 
 
 @dataclass
@@ -133,6 +133,7 @@ class Store:
             known[rating.id] = fp
             new.append((rating, fp))
             clock.learn(conn, self.anchors, rating, received_at)
+        new = one_per_transaction(self, kiosk, new, result)
         rows, contacts = [], []
         for rating, fp in new:
             occurred_at, source = clock.estimate(conn, self.anchors, rating)
@@ -196,6 +197,35 @@ def _json(value) -> str:
     return msgspec.json.encode(value).decode()
 
 
+def one_per_transaction(store: Store, kiosk: str, new: list[tuple[contract.Rating, str]],
+                        result: BatchResult) -> list[tuple[contract.Rating, str]]:
+    """One rating per transaction (issue 9): of the new ratings, drop (reject as
+    ``duplicate-transaction``) each whose transaction was already rated, in the store or
+    earlier in this batch; a plain re-send never gets here (its id is known)."""
+    transactions = [r.transaction for r, _ in new if r.transaction is not None]
+    if not transactions:
+        return new
+    rated: dict[str, str] = {}  # transaction -> the rating stored for it
+    for i in range(0, len(transactions), 500):  # SQLite's bound-parameter limit
+        chunk = transactions[i:i + 500]
+        rated.update(store.db.conn.execute(
+            "SELECT transaction_id, min(id) FROM ratings WHERE transaction_id IN "
+            f"({','.join('?' * len(chunk))}) GROUP BY transaction_id", chunk).fetchall())
+    kept = []
+    for rating, fp in new:
+        tx = rating.transaction
+        if tx is not None and tx in rated:
+            store.reject(kiosk, "duplicate-transaction",
+                         f"transaction {tx[:100]} already rated by {rated[tx]}", rating.id)
+            log.warning("rating %s from %s: transaction %s already rated", rating.id, kiosk, tx)
+            result.rejected.append(contract.Rejection(rating.id, "duplicate-transaction"))
+            continue
+        if tx is not None:
+            rated[tx] = rating.id
+        kept.append((rating, fp))
+    return kept
+
+
 def stats(db: sqlite_utils.Database) -> dict:
     """The figures ``hailong server stats --json`` prints (an outside check reads them)."""
     q = db.execute
@@ -207,6 +237,8 @@ def stats(db: sqlite_utils.Database) -> dict:
             "SELECT score, count(*) FROM ratings GROUP BY score ORDER BY score")},
         "suspect": q("SELECT count(*) FROM ratings WHERE suspect IS NOT NULL").fetchone()[0],
         "unsynced_clock": q("SELECT count(*) FROM ratings WHERE clock_synced = 0").fetchone()[0],
+        "with_dossier": q("SELECT count(*) FROM ratings WHERE dossier IS NOT NULL "
+                          "AND dossier != ''").fetchone()[0],  # issue 9
         "rejected": q("SELECT count(*) FROM rejections").fetchone()[0],
         "rejected_by_reason": dict(q(
             "SELECT reason, count(*) FROM rejections GROUP BY reason ORDER BY reason")),

@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 
 COOKIE = "hailong_session"
 LANG_COOKIE = "hailong_lang"
-OPEN_ENDPOINTS = {"auth.login", "static", "auth.set_lang", "photos.photo"}
+# feed.create_session authorises by an integration token, not by a login (issue 9)
+OPEN_ENDPOINTS = {"auth.login", "static", "auth.set_lang", "photos.photo",
+                  "feed.create_session"}
 
 
 class Databases:
@@ -59,9 +61,12 @@ def needs(permission: str):
     return wrap
 
 
-def create_app(config) -> Flask:
+def create_app(config, publisher=None) -> Flask:
+    """``publisher`` sends sessions to kiosks (:class:`server.feed.MqttPublisher`);
+    without one, starting a session answers 503."""
     app = Flask(__name__)
     app.config["HAILONG"] = config
+    app.extensions["hailong_publisher"] = publisher
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.extensions["hailong_db"] = Databases(config.store.path)
     if config.web.trusted_proxies:
@@ -112,7 +117,9 @@ def create_app(config) -> Flask:
     for code in (400, 403, 404, 405, 429):
         app.register_error_handler(code, _error_page)
 
-    from . import api, auth, documents, pages, photos, reasons, users
+    from . import api, auth, counter, documents, feed, pages, photos, reasons, users
+    app.register_blueprint(feed.bp)
+    app.register_blueprint(counter.bp)
     app.register_blueprint(photos.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(reasons.bp)

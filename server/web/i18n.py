@@ -178,3 +178,30 @@ def alert_text(alert: dict, lang: str, names: dict[str, str], since: str = "") -
             else alert["message"]
     except (KeyError, IndexError, ValueError):
         return alert["message"]
+
+
+# issue 9: the official's counter page (kept apart so merges stay easy)
+WORDS.update({
+    "role_official": ("Công chức", "Official"),
+    "counter_page": ("Mời đánh giá", "Ask for a rating"),
+    "counter_intro": ("Gõ hoặc quét mã hồ sơ của người dân vừa được phục vụ, rồi bấm "
+                      "“Mời đánh giá”. Thiết bị ở quầy sẽ mời người dân đánh giá.",
+                      "Type or scan the dossier code of the citizen you have just served, "
+                      "then press “Ask for a rating”. The kiosk at the counter asks them."),
+    "dossier_code": ("Mã hồ sơ", "Dossier code"),
+    "invite": ("Mời đánh giá", "Ask for a rating"),
+    "sent_to_kiosk": ("Đã mời đánh giá hồ sơ {dossier} tại {counter}. Mời người dân bấm "
+                      "trên thiết bị.", "Rating asked for dossier {dossier} at {counter}. "
+                      "The citizen can now press on the kiosk."),
+    "no_counter": ("Chưa có quầy nào có thiết bị cho bạn. Hãy báo cán bộ kỹ thuật.",
+                   "No counter with a kiosk is set up for you. Ask the technician."),
+    "not_linked": ("Tài khoản này chưa gắn với công chức nào trong danh sách. Hãy báo cán "
+                   "bộ kỹ thuật.", "This account is not linked to an official on the "
+                   "roster. Ask the technician."),
+    "dossier_required": ("Hãy nhập hoặc quét mã hồ sơ.", "Type or scan the dossier code."),
+    "dossier_bad": ("Mã hồ sơ “{dossier}” không đúng dạng. Kiểm tra lại.",
+                    "Dossier code “{dossier}” does not look right. Check it."),
+    "send_failed": ("Chưa gửi được tới thiết bị, vui lòng thử lại.",
+                    "Could not reach the kiosk; try again."),
+    "counter_choice": ("Quầy", "Counter"),
+})

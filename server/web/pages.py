@@ -101,6 +101,8 @@ def _labels(points: list[dict]) -> list[str]:
 @bp.route("/")
 def overview():
     if not g.user.can("overview"):
+        if g.user.can("counter_page"):  # an official: only the counter page (issue 9)
+            return redirect(url_for("counter.page"))
         return redirect(url_for("pages.fleet"))
     conn = g.db
     cards = []

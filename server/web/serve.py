@@ -14,9 +14,9 @@ log = logging.getLogger(__name__)
 
 
 class WebServer:
-    def __init__(self, config):
+    def __init__(self, config, publisher=None):
         self.config = config
-        self.app = create_app(config)
+        self.app = create_app(config, publisher)
         self._server = create_server(self.app, host=config.web.host, port=config.web.port,
                                      threads=config.web.threads, ident="hailong")
         self._thread: threading.Thread | None = None

@@ -1,0 +1,124 @@
+"""A simulated queue-number system for ``hailong demo`` and the session benchmark
+(issue 9): it calls the next citizen to a counter the way a real one would, by
+``POST /api/v1/sessions`` with its integration token, so every demo rating that
+follows carries a dossier code, a procedure and a field, and the dashboard's field
+and procedure pages fill from the real session path.
+
+:func:`prepare` enrols the demo kiosks at their counters, puts the demo officials on
+the roster and makes the token; :class:`QueueSystem` sends the sessions;
+:func:`rate_session` is the simulated citizen at the kiosk who rates the session that
+arrived (through :class:`kiosk.recorder.Recorder`, the screen's path).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from datetime import datetime
+
+import requests
+
+from hailong import domain
+
+from .seed import COUNTERS, PROCEDURES
+
+log = logging.getLogger(__name__)
+
+TOKEN_NAME = "demo-queue"
+
+
+def counters(kiosks: int) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(kiosk, counter, official ids) for kiosks k01..kNN at counters q1..qN."""
+    out = []
+    for n in range(1, kiosks + 1):
+        officials = COUNTERS[(n - 1) % len(COUNTERS)][2]
+        out.append((f"k{n:02d}", f"q{n}", tuple(o[0] for o in officials)))
+    return out
+
+
+def prepare(config_path, kiosks: int) -> str:
+    """Enrol the demo's kiosks, put their officials on the roster; returns a fresh token."""
+    from . import feed
+    from .config import load_server_config
+    from .fleet import Fleet
+    from .roster import Roster
+    from .store import connect
+
+    config = load_server_config(config_path)
+    db = connect(config.store.path)
+    try:
+        fleet, roster = Fleet(db, config.server.commune), Roster(db)
+        enrolled = {k["id"] for k in fleet.active()}
+        names = {oid: name for _, _, officials in COUNTERS for oid, name in officials}
+        for kiosk, counter, officials in counters(kiosks):
+            if kiosk not in enrolled:  # the demo broker is anonymous: the password is unused
+                fleet.enrol(kiosk, counter, note="hailong demo")
+            for oid in officials:
+                roster.add_official(oid, names[oid])
+            roster.set_counter(counter, name=f"Quầy {counter[1:]}", officials=list(officials))
+        return feed.add_token(db.conn, TOKEN_NAME)
+    finally:
+        db.close()
+
+
+class QueueSystem:
+    """Calls citizens to counters through the commune server's session API."""
+
+    def __init__(self, base_url: str, token: str, *, agency: str = "000.31.12.H29",
+                 rng: random.Random | None = None, timeout: float = 5.0):
+        self.url = base_url.rstrip("/") + "/api/v1/sessions"
+        self.agency = agency
+        self.rng = rng or random.Random()
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {token}"
+        self.timeout = timeout
+        self.serial = 0
+
+    def call_next(self, counter: str, officials: tuple[str, ...] = ()) -> dict:
+        """Open a session for the next citizen at ``counter``; returns the API's answer
+        (raises ``requests.RequestException`` if the server refused or is not up)."""
+        self.serial += 1
+        procedure, field = self.rng.choice(PROCEDURES)
+        # a dossier code as the one-stop software prints it: agency, date, serial
+        dossier = f"{self.agency}-{datetime.now():%y%m%d}-{self.serial:04d}"
+        body = {"counter": counter, "dossier": dossier, "procedure": procedure,
+                "field": field, "transaction": f"ticket-{time.time_ns():x}"}
+        if officials:
+            body["official"] = self.rng.choice(officials)
+        r = self.http.post(self.url, json=body, timeout=self.timeout)
+        if r.status_code != 202:
+            raise requests.HTTPError(f"{r.status_code}: {r.text.strip()[:200]}")
+        return r.json()
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def rate_session(recorder, rng: random.Random, *, wait: float = 3.0) -> str | None:
+    """The simulated citizen at the kiosk: waits for the session the queue system sent,
+    rates it like the screen would (reasons after a low score); returns the rating id,
+    or None if no session came in time."""
+    from kiosk.recorder import Transaction
+    from kiosk.simulate import WEIGHTS
+
+    deadline = time.monotonic() + wait
+    session = None
+    while session is None and time.monotonic() < deadline:
+        session = recorder.outbox.take_session()
+        if session is None:
+            time.sleep(0.05)
+    if session is None:
+        return None
+    recorder.transaction = Transaction(id=session.transaction, official=session.official,
+                                       dossier=session.dossier, procedure=session.procedure,
+                                       field=session.field)
+    scale = recorder.scale
+    score = rng.choices([lv.score for lv in domain.LEVELS[scale]], WEIGHTS[scale])[0]
+    low = domain.is_low(score, scale)
+    # citizens minutes apart, as simulate spaces them: a demo press is no burst
+    rating = recorder.press(score, sealed=not low, at=(recorder.guard.last or 0.0) + 30.0)
+    if low:
+        recorder.amend(rating.id, reasons=rng.sample([r.code for r in domain.LOW_REASONS],
+                                                     k=rng.randint(1, 2)))
+    return rating.id
