@@ -67,3 +67,12 @@ def _register_leader() -> None:
 
 
 _register_leader()
+
+
+def _register_door() -> None:
+    from .door_cli import COMMANDS  # flags held back by the server's own rules (issue 8)
+    for command in COMMANDS:
+        server.add_command(command)
+
+
+_register_door()

@@ -9,6 +9,8 @@ from hailong.settings import Config, Setting, load
 from sync.contract import valid_id
 from sync.mqtt import BROKER_SETTINGS
 
+from .door import DOOR_SETTINGS
+
 SERVER_SETTINGS: tuple[Setting, ...] = (
     Setting("server", "commune", str, help="the commune's id, e.g. 'xa-tan-lap'; kiosks "
             "use the same id"),
@@ -65,6 +67,7 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
             minimum=1, maximum=30),
     Setting("privacy", "contact_retention_days", float, 30.0, "call-back phone numbers are "
             "deleted this many days after they were stored (Decree 13/2023)", minimum=0.01),
+    *DOOR_SETTINGS,
 )
 
 

@@ -20,6 +20,7 @@ from sync.mqtt import connect_error, make_client
 
 from hailong.database import immediate
 
+from .door import Door
 from .store import BatchResult, Store
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class Ingest:
         self.config = config
         self.commune = config.server.commune
         self.store = Store(config.store.path)
+        self.store.door = Door.from_config(config)  # the server decides what it can know
         self.on_new_ratings = on_new_ratings
         self._inbox: queue.Queue = queue.Queue()
         self._stop = threading.Event()
