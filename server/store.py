@@ -81,6 +81,8 @@ class BatchResult:
     stored: list[str] = field(default_factory=list)
     rejected: list[contract.Rejection] = field(default_factory=list)
     new: list[contract.Rating] = field(default_factory=list)  # stored for the first time
+    batch: str | None = None  # a whole-message rejection: the sender's batch id
+    batch_reason: str | None = None  # and why
 
 
 class Store:

@@ -88,6 +88,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "last_seen": ("Lần cuối", "Last seen"),
     "backlog": ("Chưa gửi", "Backlog"),
     "clock_skew": ("Lệch giờ (giây)", "Clock skew (s)"),
+    "fleet_rejected": ("Bị từ chối (lý do cuối)", "Rejected (last reason)"),
+    "fleet_server_rejected": ("máy chủ từ chối", "refused by the server"),
     "version": ("Phiên bản", "Version"),
     "revoked": ("đã thu hồi", "revoked"),
     "not_enrolled": ("chưa đăng ký", "not enrolled"),
