@@ -167,6 +167,10 @@ ALERT_TEXT: dict[str, tuple[str, str]] = {
                 "Kiosk {kiosk} has {backlog} ratings not yet sent"),
     "case-overdue": ("Phản ánh #{case} ({official}) quá hạn xử lý",
                      "Case #{case} ({official}) is past its deadline"),
+    "kiosk-rate": ("Thiết bị {kiosk} gửi quá nhiều đánh giá: đã lưu nhưng không tính, "
+                   "chờ lãnh đạo xác nhận",
+                   "Kiosk {kiosk} sent too many ratings: stored, not counted until a "
+                   "leader confirms"),
 }
 
 
