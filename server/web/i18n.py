@@ -89,7 +89,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "backlog": ("Chưa gửi", "Backlog"),
     "clock_skew": ("Lệch giờ (giây)", "Clock skew (s)"),
     "fleet_rejected": ("Bị từ chối (lý do cuối)", "Rejected (last reason)"),
-    "fleet_server_rejected": ("máy chủ từ chối", "refused by the server"),
+    "fleet_server_rejected": ("máy chủ đã từ chối", "refused by the server"),
     "version": ("Phiên bản", "Version"),
     "revoked": ("đã thu hồi", "revoked"),
     "not_enrolled": ("chưa đăng ký", "not enrolled"),
