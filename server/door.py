@@ -278,8 +278,8 @@ def open_flags(conn: sqlite3.Connection) -> list[dict]:
 
 
 def confirm(conn: sqlite3.Connection, *, rule: str, by: str, kiosk: str | None = None,
-            official: str | None = None, rating_ids: list[str] | None = None,
-            now: float | None = None) -> list[str]:
+            official: str | None = None, no_official: bool = False,
+            rating_ids: list[str] | None = None, now: float | None = None) -> list[str]:
     """A leader confirms flagged ratings: they count from now on (figures rebuilt,
     low ones get their follow-up case). Returns the ratings that now count."""
     from . import rollup
@@ -294,6 +294,8 @@ def confirm(conn: sqlite3.Connection, *, rule: str, by: str, kiosk: str | None =
     if official:
         where.append("r.official = ?")
         args.append(official)
+    elif no_official:
+        where.append("r.official IS NULL")
     ids = [r[0] for r in conn.execute(
         "SELECT f.rating_id FROM rating_flags f JOIN ratings r ON r.id = f.rating_id "
         f"WHERE {' AND '.join(where)}", args)]

@@ -181,3 +181,37 @@ def test_confirm_and_flags_commands(tmp_path):
     bad = hailong("server", "confirm-flags", "--config", str(conf), "--rule", "nope",
                   check=False)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
+
+
+def test_a_leader_confirms_on_the_dashboard(tmp_path):
+    from dashboard_support import add_users, csrf_of, load as load_dash, login
+    from server.web import create_app
+
+    ingest = make_ingest(tmp_path)
+    held = record(official="cb-nobody", score=1)
+    send(ingest, [held, record()])
+    ingest.store.close()
+    config = load_dash(tmp_path)
+    add_users(config)
+    app = create_app(config)
+    client = app.test_client()
+    login(client, "technician")
+    assert client.get("/flags").status_code == 403  # it names officials: leaders only
+    client = app.test_client()
+    login(client, "leader")
+    page = client.get("/flags")
+    assert page.status_code == 200 and "cb-nobody" in page.text
+    done = client.post("/flags/confirm", data={
+        "csrf_token": csrf_of(page.text), "rule": "roster", "kiosk": "k01",
+        "official": "cb-nobody"})
+    assert done.status_code == 302
+    assert "cb-nobody" not in client.get("/flags").text
+    db = connect_store(tmp_path)
+    assert db.execute("SELECT flagged FROM ratings WHERE id = ?", [held["id"]]).fetchone() \
+        == (None,)
+    assert db.execute("SELECT count(*) FROM cases").fetchone()[0] == 1
+
+
+def connect_store(tmp_path):
+    from server.store import connect
+    return connect(tmp_path / "server.db")

@@ -112,6 +112,8 @@ def create_app(config) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    from . import flags  # ratings held back by the server's own rules (issue 8)
+    app.register_blueprint(flags.bp)
     return app
 
 
