@@ -14,6 +14,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from hailong import database
 from hailong.errors import HailongError
 
 FIX = ("stop here: keep the file, then recover it with "
@@ -31,7 +32,10 @@ def check(path: str | Path) -> None:
     path = Path(path)
     if not path.exists():
         return
-    problem = _integrity(path) or _write(path)
+    # Under the lock that migrations take: a CLI command creating a fresh store at the
+    # same moment must not see our write between its schema read and its write.
+    with database.exclusive(path):
+        problem = _integrity(path) or _write(path)
     if problem:
         raise StoreDamaged(f"server store {path} is damaged ({problem}): "
                            + FIX.format(path=path))
