@@ -55,8 +55,11 @@ def status(config_path: str, as_json: bool) -> None:
         counts = outbox.counts()
         event = outbox.last_event()
         rejected = outbox.rejected(limit=5)
+        by_reason = outbox.rejected_by_reason()
     report = {**counts, "outbox": str(config.store.path), "kiosk": config.kiosk.id,
-              "last_event": event, "recent_rejections": rejected}
+              "last_event": event, "recent_rejections": rejected,
+              "rejected_by_reason": by_reason,
+              "last_rejected_reason": rejected[0]["reason"] if rejected else None}
     if as_json:
         echo_json(report)
         return

@@ -233,6 +233,16 @@ class Outbox:
                 [(REJECTED, now, reason, i, PENDING) for i, reason in rejections])
         return cur.rowcount
 
+    def pending_rows(self, ids: list[str]) -> list[tuple[str, str, int]]:
+        """(id, body, attempts) of those of ``ids`` still pending, in outbox order."""
+        out: list[tuple[str, str, int]] = []
+        for at in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+            chunk = ids[at:at + 500]
+            out += self.db.execute(
+                "SELECT id, body, attempts FROM ratings WHERE state = ? AND id IN "
+                f"({','.join('?' * len(chunk))}) ORDER BY rowid", [PENDING, *chunk]).fetchall()
+        return out
+
     def resend_now(self) -> None:
         """Make every pending row due at once (after a reconnect)."""
         with self.transaction():
@@ -317,6 +327,15 @@ class Outbox:
         return list(self.db["ratings"].rows_where(
             "state = ?", [REJECTED], order_by="acked_at desc", limit=limit,
             select="id, reason, acked_at"))
+
+    def rejected_by_reason(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT reason, count(*) FROM ratings WHERE state = ? "
+                                    "GROUP BY reason ORDER BY reason", [REJECTED]))
+
+    def last_rejected_reason(self) -> str | None:
+        row = self.db.execute("SELECT reason FROM ratings WHERE state = ? "
+                              "ORDER BY acked_at DESC LIMIT 1", [REJECTED]).fetchone()
+        return row[0] if row else None
 
     def log_event(self, kind: str, detail: str) -> None:
         with self.transaction():

@@ -33,6 +33,8 @@ KINDS = {
     "kiosk-offline": ("Thiết bị mất kết nối", "Kiosk offline"),
     "backlog": ("Thiết bị tồn nhiều đánh giá chưa gửi", "Kiosk backlog growing"),
     "case-overdue": ("Phản ánh quá hạn xử lý", "Follow-up case overdue"),
+    # raised by server/door.py inside ingest's transaction
+    "kiosk-rate": ("Thiết bị gửi quá nhiều đánh giá", "Kiosk sending too many ratings"),
 }
 FLEET_KINDS = ("kiosk-offline", "backlog")  # what a technician sees: no ratings of people
 

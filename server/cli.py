@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 
 import click
 
@@ -52,37 +53,14 @@ def stats(config_path: str, as_json: bool) -> None:
             f"{r} {n}" for r, n in figures["rejected_by_reason"].items()))
 
 
-def _register_fleet() -> None:
-    from .fleet_cli import COMMANDS  # enrolment, broker config, fleet health, roster
-    for command in COMMANDS:
-        server.add_command(command)
-
-
-_register_fleet()
-
-
-def _register_leader() -> None:
-    from .leader_cli import COMMANDS  # dashboard accounts, demo data
-    for command in COMMANDS:
-        server.add_command(command)
-
-
-_register_leader()
-
-
-def _register_documents() -> None:
-    from .documents_cli import COMMANDS  # period report files, scheduled e-mail now (issue 10)
-    for command in COMMANDS:
-        server.add_command(command)
-
-
-_register_documents()
-
-
-def _register_feed() -> None:
-    from .feed_cli import COMMANDS  # integration tokens for the transaction feed (issue 9)
-    for command in COMMANDS:
-        server.add_command(command)
-
-
-_register_feed()
+# The admin commands live beside what they manage; each module lists its COMMANDS.
+COMMAND_MODULES = (
+    "server.fleet_cli",      # enrolment, broker config, fleet health, roster
+    "server.leader_cli",     # dashboard accounts, demo data
+    "server.documents_cli",  # period report files, scheduled e-mail now (issue 10)
+    "server.feed_cli",       # integration tokens for the transaction feed (issue 9)
+    "server.door_cli",       # ratings held back by the server's own rules (issue 8)
+)
+for _module in COMMAND_MODULES:
+    for _command in importlib.import_module(_module).COMMANDS:
+        server.add_command(_command)

@@ -10,6 +10,8 @@ from hailong.settings import Config, Setting, load
 from sync.contract import valid_id
 from sync.mqtt import BROKER_SETTINGS
 
+from .door import DOOR_SETTINGS
+
 SERVER_SETTINGS: tuple[Setting, ...] = (
     Setting("server", "commune", str, help="the commune's id, e.g. 'xa-tan-lap'; kiosks "
             "use the same id"),
@@ -108,6 +110,7 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
     Setting("web", "trusted_proxies", int, 0, "reverse proxies in front of the dashboard "
             "whose X-Forwarded-For gives the client's address (for the login throttle); "
             "0: none, the header is ignored (anyone could forge it)", minimum=0, maximum=5),
+    *DOOR_SETTINGS,
 )
 
 

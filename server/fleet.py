@@ -151,7 +151,10 @@ def fleet_view(db: sqlite_utils.Database, now: float | None = None) -> list[dict
 
     Keys: ``id, counter, enrolled, revoked, online, last_seen, age_s, backlog,
     rejected, version, clock_skew, clock_synced, disk_free_mb, last_error,
-    ack_clock_skew, config_revision`` (the roster revision the kiosk holds). ``clock_skew`` is the kiosk's clock minus the server's when the
+    ack_clock_skew, config_revision`` (the roster revision the kiosk holds),
+    ``rejected_reason`` (why the server last refused one of the kiosk's ratings, as the
+    kiosk reports it), ``server_rejected`` and ``server_rejected_reason`` (the server's
+    own count of what it refused from that kiosk, and the last reason). ``clock_skew`` is the kiosk's clock minus the server's when the
     status arrived; ``ack_clock_skew`` the same from the server time carried in the
     last ack (kiosk clock at receipt minus server clock at sending: it includes the
     network delay, and does not depend on when the status was queued).
@@ -173,9 +176,20 @@ def fleet_view(db: sqlite_utils.Database, now: float | None = None) -> list[dict
                    clock_synced=s.get("clock_synced"), disk_free_mb=s.get("disk_free_mb"),
                    last_error=s.get("last_error"), ack_clock_skew=_ack_skew(s),
                    config_revision=s.get("config_revision"))
+        row["rejected_reason"] = s.get("last_rejected_reason")
+    # What the server itself refused from each kiosk (issue 8): a count and the last
+    # reason, also for messages that named no rating.
+    for kid, n, reason in db.execute(
+            "SELECT kiosk, count(*), (SELECT reason FROM rejections r2 WHERE r2.kiosk = "
+            "r.kiosk ORDER BY id DESC LIMIT 1) FROM rejections r WHERE kiosk IS NOT NULL "
+            "GROUP BY kiosk"):
+        if kid in rows:
+            rows[kid]["server_rejected"] = n
+            rows[kid]["server_rejected_reason"] = reason
     empty = dict(online=False, last_seen=None, age_s=None, backlog=None, rejected=None,
                  version=None, clock_skew=None, clock_synced=None, disk_free_mb=None,
-                 last_error=None, ack_clock_skew=None, config_revision=None)
+                 last_error=None, ack_clock_skew=None, config_revision=None,
+                 rejected_reason=None, server_rejected=0, server_rejected_reason=None)
     out = [{**empty, **rows[k]} for k in sorted(rows)]
     for row in out:
         if row["revoked"]:

@@ -111,7 +111,7 @@ def _open(conn: sqlite3.Connection, low_at_or_below: int, deadline_days: float, 
             SELECT r.id, ?, r.occurred_at, r.kiosk, r.counter, r.official, r.score, r.scale,
                    r.reasons, r.dossier, r.procedure, r.field, ?
             FROM ratings r
-            WHERE r.suspect IS NULL AND {low_condition(low_at_or_below)} {only}
+            WHERE r.suspect IS NULL AND r.flagged IS NULL AND {low_condition(low_at_or_below)} {only}
               AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.rating_id = r.id)""", args)
     return cur.rowcount
 

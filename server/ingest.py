@@ -20,6 +20,7 @@ from sync.mqtt import connect_error, make_client
 
 from hailong.database import immediate
 
+from .door import Door
 from .store import BatchResult, Store
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class Ingest:
         self.config = config
         self.commune = config.server.commune
         self.store = Store(config.store.path)
+        self.store.door = Door.from_config(config)  # the server decides what it can know
         self.on_new_ratings = on_new_ratings
         self._inbox: queue.Queue = queue.Queue()
         self._stop = threading.Event()
@@ -124,7 +126,8 @@ class Ingest:
         for topic_name, result in acks:  # only after the commit above
             commune, kiosk, _ = contract.parse_topic(topic_name)
             ack = contract.Ack(v=1, stored=result.stored, rejected=result.rejected,
-                               server_time=now)
+                               server_time=now, batch=result.batch,
+                               batch_reason=result.batch_reason)
             self.client.publish(contract.topic(commune, kiosk, "acks"),
                                 contract.encode(ack), qos=1)
         new = [r for _, result in acks for r in result.new]
@@ -160,5 +163,11 @@ class Ingest:
         except contract.ContractError as e:
             self.store.reject(kiosk, e.reason, e.detail)
             log.warning("rejected a message from %s: %s", kiosk, e)
-            return None
+            # Ack it all the same, naming what it covered (issue 8): a sender told
+            # nothing re-sends the same message for ever.
+            batch, ids = contract.message_ids(payload)
+            if not batch and not ids:
+                return None
+            return BatchResult(rejected=[contract.Rejection(i, e.reason) for i in ids],
+                               batch=batch, batch_reason=e.reason)
         return self.store.add_ratings(commune, kiosk, raws, received_at)

@@ -38,6 +38,9 @@ DAY_SQL = f"date(occurred_at + {UTC_OFFSET}, 'unixepoch')"
 # domain.is_satisfied / domain.is_low in SQL (a test keeps them in step).
 SATISFIED_SQL = "(score >= scale - CASE WHEN scale = 3 THEN 0 ELSE 1 END)"
 LOW_SQL = "(score <= CASE WHEN scale = 5 THEN 2 ELSE 1 END)"
+# Counted in the indices: not suspect by the kiosk, not flagged by the server's own
+# rules until a leader confirms (server/door.py).
+COUNTED_SQL = "(suspect IS NULL AND flagged IS NULL)"
 
 
 
@@ -89,8 +92,8 @@ def _add(conn: sqlite3.Connection, low_rowid: int, high_rowid: int) -> None:
         INSERT INTO daily2 (day, kiosk, counter, official, field, procedure, n, sat, low, sus)
         SELECT {DAY_SQL}, coalesce(kiosk, ''), coalesce(counter, ''), coalesce(official, ''),
                coalesce(field, ''), coalesce(procedure, ''),
-               sum(suspect IS NULL), sum(suspect IS NULL AND {SATISFIED_SQL}),
-               sum(suspect IS NULL AND {LOW_SQL}), sum(suspect IS NOT NULL)
+               sum({COUNTED_SQL}), sum({COUNTED_SQL} AND {SATISFIED_SQL}),
+               sum({COUNTED_SQL} AND {LOW_SQL}), sum(NOT {COUNTED_SQL})
         FROM ratings WHERE rowid > ? AND rowid <= ?
         GROUP BY 1, 2, 3, 4, 5, 6
         ON CONFLICT DO UPDATE SET n = n + excluded.n, sat = sat + excluded.sat,
@@ -98,7 +101,7 @@ def _add(conn: sqlite3.Connection, low_rowid: int, high_rowid: int) -> None:
     conn.execute(f"""
         INSERT INTO daily_scores (day, scale, score, n)
         SELECT {DAY_SQL}, scale, score, count(*) FROM ratings
-        WHERE rowid > ? AND rowid <= ? AND suspect IS NULL
+        WHERE rowid > ? AND rowid <= ? AND {COUNTED_SQL}
         GROUP BY 1, 2, 3
         ON CONFLICT DO UPDATE SET n = n + excluded.n""", [low_rowid, high_rowid])
     conn.execute(f"""
@@ -106,7 +109,7 @@ def _add(conn: sqlite3.Connection, low_rowid: int, high_rowid: int) -> None:
         SELECT {DAY_SQL}, coalesce(official, ''), coalesce(counter, ''), coalesce(field, ''),
                j.value, {LOW_SQL}, count(*)
         FROM ratings, json_each(ratings.reasons) j
-        WHERE ratings.rowid > ? AND ratings.rowid <= ? AND suspect IS NULL
+        WHERE ratings.rowid > ? AND ratings.rowid <= ? AND {COUNTED_SQL}
         GROUP BY 1, 2, 3, 4, 5, 6
         ON CONFLICT DO UPDATE SET n = n + excluded.n""", [low_rowid, high_rowid])
 

@@ -9,6 +9,7 @@ import threading
 
 from hailong.systemd import notify, watchdog_interval
 
+from . import storecheck
 from .ingest import Ingest
 from .mailer import ReportMailer
 from .pusher import ConfigPusher
@@ -21,6 +22,8 @@ def serve(config, stop: threading.Event) -> None:
     # Catch up (cases and figures for ratings stored before a restart) before ingest
     # feeds the watcher; open the dashboard last, so its heavier imports do not delay
     # ingest's subscription.
+    # A damaged store must stop us here, loudly, not after READY (issue 8).
+    storecheck.check(config.store.path)
     with contextlib.ExitStack() as running:
         watcher = Watcher(config)
         running.callback(watcher.stop)

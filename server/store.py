@@ -21,7 +21,7 @@ from sqlite_utils import Migrations
 from hailong import database
 from sync import contract
 
-from . import clock
+from . import clock, door
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def connect(path: str | Path) -> sqlite_utils.Database:
 # its own name, applied in this order after the core tables above.
 SCHEMA_MODULES: tuple[str, ...] = ("server.fleet", "server.roster", "server.accounts",
                                    "server.rollup", "server.followup", "server.alerts",
-                                   "server.addressee", "server.feed")
+                                   "server.addressee", "server.feed", "server.door")
 
 
 @dataclass
@@ -81,6 +81,8 @@ class BatchResult:
     stored: list[str] = field(default_factory=list)
     rejected: list[contract.Rejection] = field(default_factory=list)
     new: list[contract.Rating] = field(default_factory=list)  # stored for the first time
+    batch: str | None = None  # a whole-message rejection: the sender's batch id
+    batch_reason: str | None = None  # and why
 
 
 class Store:
@@ -91,6 +93,7 @@ class Store:
         self.path = Path(path)
         self.db = connect(path)
         self.anchors: clock.Anchors = {}  # boot anchors cache; cleared on rollback
+        self.door: door.Door | None = None  # the server's plausibility rules (ingest sets it)
 
     def close(self) -> None:
         self.db.close()
@@ -135,14 +138,19 @@ class Store:
             clock.learn(conn, self.anchors, rating, received_at)
         new = one_per_transaction(self, kiosk, new, result)
         rows, contacts = [], []
-        for rating, fp in new:
-            occurred_at, source = clock.estimate(conn, self.anchors, rating)
-            rows.append((rating.id, rating.kiosk, rating.commune, rating.counter,
-                         rating.official, rating.score, rating.scale, _json(rating.reasons),
+        placed = [clock.estimate(conn, self.anchors, rating) for rating, _ in new]
+        # the server's own judgement (server/door.py), when ingest set one
+        verdicts = (self.door.judge(conn, kiosk, [(r, p[0]) for (r, _), p in zip(new, placed)],
+                                    received_at) if self.door else [None] * len(new))
+        for (rating, fp), (occurred_at, source), verdict in zip(new, placed, verdicts):
+            rows.append((rating.id, rating.kiosk, rating.commune,
+                         verdict.counter if verdict else rating.counter,
+                         rating.official, rating.score, rating.scale,
+                         _json(verdict.reasons if verdict else rating.reasons),
                          rating.dossier, rating.procedure, rating.field, rating.transaction,
                          rating.suspect, rating.lang, rating.created_at,
                          int(rating.clock_synced), rating.boot_id, rating.mono, occurred_at,
-                         source, received_at, fp))
+                         source, received_at, fp, verdict.flagged if verdict else None))
             if rating.contact:
                 contacts.append((rating.id, rating.contact.phone, rating.contact.consent_text,
                                  received_at))
@@ -151,8 +159,11 @@ class Store:
         conn.executemany(
             "INSERT INTO ratings (id, kiosk, commune, counter, official, score, scale, reasons, "
             "dossier, procedure, field, transaction_id, suspect, lang, created_at, clock_synced,"
-            " boot_id, mono, occurred_at, time_source, received_at, fingerprint) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            " boot_id, mono, occurred_at, time_source, received_at, fingerprint, flagged) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        if self.door:
+            door.store_flags(conn, [(r.id, v) for (r, _), v in zip(new, verdicts)],
+                             received_at)
         conn.executemany("INSERT INTO contacts (rating_id, phone, consent_text, stored_at) "
                          "VALUES (?,?,?,?)", contacts)
         return result
@@ -235,7 +246,12 @@ def stats(db: sqlite_utils.Database) -> dict:
         "by_kiosk": dict(q("SELECT kiosk, count(*) FROM ratings GROUP BY kiosk ORDER BY kiosk")),
         "by_score": {str(s): n for s, n in q(
             "SELECT score, count(*) FROM ratings GROUP BY score ORDER BY score")},
-        "suspect": q("SELECT count(*) FROM ratings WHERE suspect IS NOT NULL").fetchone()[0],
+        # flagged by any rule: the kiosk's own, or the server's (server/door.py)
+        "suspect": q("SELECT count(*) FROM ratings WHERE suspect IS NOT NULL "
+                     "OR flagged IS NOT NULL").fetchone()[0],
+        "flagged_by_rule": dict(q(
+            "SELECT rule, count(*) FROM rating_flags WHERE confirmed_at IS NULL "
+            "GROUP BY rule ORDER BY rule")),
         "unsynced_clock": q("SELECT count(*) FROM ratings WHERE clock_synced = 0").fetchone()[0],
         "with_dossier": q("SELECT count(*) FROM ratings WHERE dossier IS NOT NULL "
                           "AND dossier != ''").fetchone()[0],  # issue 9

@@ -107,6 +107,8 @@ class Rating(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 class Batch(msgspec.Struct, forbid_unknown_fields=True):
     v: Literal[1]
     ratings: list[msgspec.Raw]      # validated one by one: one bad record spoils no other
+    batch: Code | None = None       # the sender's name for this message, echoed in a
+    #                                 whole-message rejection (issue 8)
 
 
 class Rejection(msgspec.Struct, frozen=True):
@@ -119,6 +121,9 @@ class Ack(msgspec.Struct, forbid_unknown_fields=True):
     stored: list[str]
     rejected: list[Rejection]
     server_time: float              # lets the kiosk estimate its clock skew
+    batch: str | None = None        # set when the whole message was rejected: its batch
+    #                                 id; ``rejected`` then names every id it covered
+    batch_reason: str | None = None  # and why (also when no id could be read)
 
 
 class Status(msgspec.Struct, forbid_unknown_fields=True):
@@ -138,6 +143,7 @@ class Status(msgspec.Struct, forbid_unknown_fields=True):
     last_ack_server_time: float | None = None
     last_ack_at: float | None = None
     config_revision: int | None = None  # the server config the kiosk holds
+    last_rejected_reason: str | None = None  # why the server last refused one of ours
 
 
 class Session(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -193,9 +199,45 @@ def encode(obj) -> bytes:
     return _encoder.encode(obj)
 
 
-def encode_batch(raw_ratings: list[bytes]) -> bytes:
+def encode_batch(raw_ratings: list[bytes], batch: str | None = None) -> bytes:
     """Build a batch from records already stored as JSON (no re-encoding)."""
-    return b'{"v":1,"ratings":[' + b",".join(raw_ratings) + b"]}"
+    head = b'{"v":1,"batch":"' + batch.encode() + b'",' if batch else b'{"v":1,'
+    return head + b'"ratings":[' + b",".join(raw_ratings) + b"]}"
+
+
+# Whole-message rejections: the records themselves may be fine, the message was not.
+WHOLE_MESSAGE_REASONS = ("oversize", "bad-batch", "empty-batch")
+# What a batch adds around its records: '{"v":1,"batch":"<40>","ratings":[' and ']}'.
+BATCH_OVERHEAD = 64
+
+
+def batch_fits(record_sizes: list[int]) -> bool:
+    """Would records of these JSON sizes fit in one message the server accepts?"""
+    return (len(record_sizes) <= MAX_BATCH_RECORDS and
+            sum(record_sizes) + len(record_sizes) + BATCH_OVERHEAD <= MAX_BATCH_BYTES)
+
+
+_ID_IN_RECORD = re.compile(
+    rb'[{,]\s*"id"\s*:\s*"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"')
+_BATCH_ID = re.compile(rb'"batch"\s*:\s*"([a-z0-9_-]{1,40})"')
+
+
+def message_ids(payload: bytes, limit: int = 2 * MAX_BATCH_RECORDS
+                ) -> tuple[str | None, list[str]]:
+    """Best effort, for a message rejected whole: its batch id and the record ids it
+    seems to carry (read from the raw bytes: the message may not even be JSON), so the
+    ack can name them and the sender stops re-sending them blindly."""
+    found = _BATCH_ID.search(payload[:4096])
+    ids: list[str] = []
+    seen: set[str] = set()
+    for m in _ID_IN_RECORD.finditer(payload):
+        rid = m.group(1).decode()
+        if rid not in seen:
+            seen.add(rid)
+            ids.append(rid)
+            if len(ids) >= limit:
+                break
+    return (found.group(1).decode() if found else None), ids
 
 
 def decode_batch(payload: bytes) -> list[bytes]:

@@ -14,8 +14,10 @@ acks and connection changes over through a queue and an event.
 
 from __future__ import annotations
 
+import collections
 import logging
 import queue
+import secrets
 import shutil
 import threading
 import time
@@ -47,6 +49,9 @@ class Uplink:
         self._link: tuple[bool, str | None] | None = None  # as last written to the outbox
         self._inflight: dict[int, tuple[set[str], float]] = {}
         self._batch_no = 0
+        # batch ids name this run, so an ack for an earlier run's batch matches nothing
+        self._run = secrets.token_hex(4)
+        self._split: collections.deque[list[str]] = collections.deque()  # halves to send
         self._next_status = 0.0
         self._next_housekeeping = 0.0
         self.last_error: str | None = None
@@ -152,13 +157,14 @@ class Uplink:
     def _send_due(self) -> None:
         sync = self.config.sync
         while len(self._inflight) < sync.window and self._connected.is_set():
-            rows = self.outbox.due(sync.batch_size)
+            rows = self._next_rows(sync.batch_size)
             if not rows:
                 return
             ids = [r[0] for r in rows]
             attempts = max(r[2] for r in rows)
             retry_after = min(sync.ack_timeout * 2 ** min(attempts, 16), sync.backoff_max)
-            payload = contract.encode_batch([r[1].encode() for r in rows])
+            payload = contract.encode_batch([r[1].encode() for r in rows],
+                                            f"{self._run}-{self._batch_no + 1}")
             info = self.client.publish(self._topic("ratings"), payload, qos=1)
             if info.rc != 0:
                 log.warning("publish failed (rc=%s); will retry", info.rc)
@@ -167,6 +173,22 @@ class Uplink:
             self._batch_no += 1
             self._inflight[self._batch_no] = (set(ids), time.monotonic() + retry_after)
             self.sent_batches += 1
+
+    def _next_rows(self, limit: int) -> list[tuple[str, str, int]]:
+        """The next batch: halves of a refused message first, then due rows, as many
+        as ``batch_size`` allows and the server's byte limit takes (issue 8: ratings
+        with long text fields at 250, or ordinary ones at 1,000, did not fit)."""
+        while self._split:
+            rows = self.outbox.pending_rows(self._split.popleft())
+            if rows:
+                return rows
+        rows = self.outbox.due(limit)
+        sizes: list[int] = []
+        for n, row in enumerate(rows):
+            sizes.append(len(row[1].encode()))
+            if n and not contract.batch_fits(sizes):
+                return rows[:n]  # the rest stay due: the next batch takes them
+        return rows
 
     def _take_inbox(self) -> None:
         while True:
@@ -187,6 +209,9 @@ class Uplink:
 
     def _apply_ack(self, ack: contract.Ack) -> None:
         self.outbox.mark_acked(ack.stored)
+        if ack.batch is not None or any(r.reason in contract.WHOLE_MESSAGE_REASONS
+                                        for r in ack.rejected):
+            ack = self._whole_message_refused(ack)
         if ack.rejected:
             self.outbox.mark_rejected([(r.id, r.reason) for r in ack.rejected])
             log.error("server rejected %d rating(s), e.g. %s: %s", len(ack.rejected),
@@ -197,6 +222,38 @@ class Uplink:
             if not ids:
                 del self._inflight[no]
         self.last_ack, self.last_ack_at = ack, time.time()
+
+    def _whole_message_refused(self, ack: contract.Ack) -> contract.Ack:
+        """A message refused whole (too big, unreadable): its records may each be fine.
+        Split it and send the halves; only a single record refused whole is itself
+        invalid and marked rejected. Returns the ack with what is left to mark."""
+        whole = {r.id: r.reason for r in ack.rejected
+                 if r.reason in contract.WHOLE_MESSAGE_REASONS}
+        ids: set[str] = set()
+        if ack.batch and ack.batch.startswith(self._run + "-"):
+            no = ack.batch[len(self._run) + 1:]
+            entry = self._inflight.pop(int(no), None) if no.isdigit() else None
+            ids = set(entry[0]) if entry else set()
+        if not ids:  # another run's batch, or no batch id: the ids it names
+            ids = set(whole)
+        keep = [r for r in ack.rejected if r.id not in ids or r.id not in whole]
+        reason = ack.batch_reason or next(iter(whole.values()), "bad-batch")
+        if len(ids) == 1:
+            keep += [contract.Rejection(i, whole.get(i, reason)) for i in ids]
+        elif ids:
+            order = [r[0] for r in self.outbox.pending_rows(sorted(ids))]
+            half = (len(order) + 1) // 2
+            self._split.extend(part for part in (order[:half], order[half:]) if part)
+            log.warning("server refused a message of %d rating(s) whole (%s); sending it "
+                        "again in two halves", len(ids), reason)
+            self._wake.set()
+        for no, (inflight_ids, _) in list(self._inflight.items()):
+            inflight_ids -= ids
+            if not inflight_ids:
+                del self._inflight[no]
+        return contract.Ack(v=ack.v, stored=ack.stored, rejected=keep,
+                            server_time=ack.server_time, batch=ack.batch,
+                            batch_reason=ack.batch_reason)
 
     # --- status -----------------------------------------------------------------------
 
@@ -213,6 +270,7 @@ class Uplink:
         disk = shutil.disk_usage(self.outbox.path.parent)
         status.backlog = counts["pending"]
         status.rejected = counts["rejected"]
+        status.last_rejected_reason = self.outbox.last_rejected_reason()
         status.disk_free_mb = round(disk.free / 2**20, 1)
         status.config_revision = self.outbox.db.execute(
             "SELECT max(revision) FROM remote_config").fetchone()[0]

@@ -329,6 +329,7 @@ class KioskApp:
               counter=self.config.kiosk.counter, version=hailong.__version__),
             t("Backlog: {pending} waiting, {unsealed} unfinished, {rejected} rejected", **counts),
             t("Last ack from the server: {when}", when=when),
+            *self._rejected_line(counts),
             self._link_line(),
             t("Clock: {now} ({state})", now=datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
               state=t("synchronised") if synced else t("NOT synchronised")),
@@ -341,6 +342,14 @@ class KioskApp:
         if not roster:
             lines.append(t("No roster from the server yet"))
         return {"lines": lines, "roster": roster, "counts": counts}
+
+    def _rejected_line(self, counts: dict) -> list[str]:
+        """Why the server refused ratings (issue 8), when it did: nothing otherwise."""
+        if not counts.get("rejected"):
+            return []
+        reason = self.outbox.last_rejected_reason() or "-"
+        return [self.t("Rejected by the server: {n}, last reason: {reason}",
+                       n=counts["rejected"], reason=reason[:30])]
 
     def _link_line(self) -> str:
         """The uplink's broker connection as it last wrote it to the outbox."""

@@ -59,6 +59,7 @@ MSGIDS: tuple[str, ...] = (
     N_("Kiosk {kiosk} · counter {counter} · version {version}"),
     N_("Backlog: {pending} waiting, {unsealed} unfinished, {rejected} rejected"),
     N_("Last ack from the server: {when}"),
+    N_("Rejected by the server: {n}, last reason: {reason}"),
     N_("Broker: connected since {when}"),
     N_("Broker: NOT connected since {when} ({error})"),
     N_("Broker: no word from the uplink yet"),

@@ -127,6 +127,8 @@ def create_app(config, publisher=None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(documents.bp)
+    from . import flags  # ratings held back by the server's own rules (issue 8)
+    app.register_blueprint(flags.bp)
     return app
 
 

@@ -88,6 +88,24 @@ WORDS: dict[str, tuple[str, str]] = {
     "last_seen": ("Lần cuối", "Last seen"),
     "backlog": ("Chưa gửi", "Backlog"),
     "clock_skew": ("Lệch giờ (giây)", "Clock skew (s)"),
+    "fleet_rejected": ("Bị từ chối (lý do cuối)", "Rejected (last reason)"),
+    "flags": ("Đánh giá chờ xác nhận", "Ratings held back"),
+    "flags_intro": ("Máy chủ đã lưu các đánh giá này nhưng không tính vào chỉ số, vì "
+                    "chúng không khớp với điều máy chủ biết (danh sách cán bộ của quầy, "
+                    "kỳ báo cáo đã chốt, ngày lùi, gửi quá nhanh). Xác nhận để tính.",
+                    "The server stored these ratings but leaves them out of every "
+                    "figure: they do not match what it knows (the counter's roster, a "
+                    "closed period, a date pushed back, too many too fast). Confirm to "
+                    "count them."),
+    "flag_rule": ("Quy tắc", "Rule"),
+    "flag_count": ("Số lượt", "Ratings"),
+    "flag_confirm": ("Xác nhận, tính vào chỉ số", "Confirm: count them"),
+    "flag_roster": ("Cán bộ không thuộc quầy", "Official not on the counter's roster"),
+    "flag_closed-period": ("Kỳ báo cáo đã chốt", "Closed period"),
+    "flag_backdated": ("Ngày bị lùi", "Dated back"),
+    "flag_rate": ("Gửi quá nhanh", "Too many too fast"),
+    "flags_waiting": ("đánh giá chờ xác nhận", "ratings held back"),
+    "fleet_server_rejected": ("máy chủ đã từ chối", "refused by the server"),
     "version": ("Phiên bản", "Version"),
     "revoked": ("đã thu hồi", "revoked"),
     "not_enrolled": ("chưa đăng ký", "not enrolled"),
@@ -165,6 +183,10 @@ ALERT_TEXT: dict[str, tuple[str, str]] = {
                 "Kiosk {kiosk} has {backlog} ratings not yet sent"),
     "case-overdue": ("Phản ánh #{case} ({official}) quá hạn xử lý",
                      "Case #{case} ({official}) is past its deadline"),
+    "kiosk-rate": ("Thiết bị {kiosk} gửi quá nhiều đánh giá: đã lưu nhưng không tính, "
+                   "chờ lãnh đạo xác nhận",
+                   "Kiosk {kiosk} sent too many ratings: stored, not counted until a "
+                   "leader confirms"),
 }
 
 
