@@ -150,6 +150,8 @@ class Session(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     procedure: Text | None = None
     field: Text | None = None
     at: float | None = None          # server / queue-system time the session was opened
+    id: Text | None = None           # the server's session id (issue 9)
+    expires_at: float | None = None  # absolute server time after which it is not used
 
 
 class Official(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
