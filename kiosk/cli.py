@@ -83,6 +83,24 @@ def run(config_path: str, headless: bool) -> None:
 
 @kiosk.command()
 @config_option
+@click.option("--size", default="800x480", show_default=True, help="screen size WxH")
+@click.option("--real-time", is_flag=True, help="run at the script's own pace (in a window "
+              "when there is a desktop) instead of on a simulated clock")
+@click.argument("script", type=click.File("r", encoding="utf-8"))
+@user_errors
+def replay(config_path: str, size: str, real_time: bool, script) -> None:
+    """Run the real kiosk app on SCRIPT's timed taps, keys, buttons, scans and sessions;
+    print one JSON object of what was stored. Nothing reaches the real outbox."""
+    from .replay import replay as run_replay
+    from .ui.display import parse_size
+
+    config = load_kiosk_config(config_path)
+    echo_json(run_replay(config, script.read(), parse_size(size, "--size"),
+                         real_time=real_time))
+
+
+@kiosk.command()
+@config_option
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="folder for the PNG files")
 @click.option("--size", "sizes", multiple=True, help="WxH, e.g. 800x480 (repeatable); "
