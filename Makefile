@@ -4,11 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # Debian packages the project needs here: the broker, fonts with Vietnamese glyphs,
 # a headless browser for the dashboard tests, and the venv module on a bare Debian;
-# openssl makes the commune broker's TLS certificate authority (broker-config).
+# openssl makes the commune broker's TLS certificate authority (broker-config);
+# espeak-ng speaks the kiosk's Vietnamese prompts (`make voice`, `hailong kiosk voice`).
 DEB_PACKAGES := mosquitto mosquitto-clients fonts-dejavu-core fonts-noto-core \
-                chromium chromium-driver python3-venv poppler-utils openssl
+                chromium chromium-driver python3-venv poppler-utils openssl espeak-ng
 
-.PHONY: setup system-packages test demo bench screenshots clean
+.PHONY: setup system-packages test demo bench screenshots voice clean
 
 setup: system-packages $(BIN)/.installed
 
@@ -41,6 +42,10 @@ bench: setup
 screenshots: setup
 	$(BIN)/hailong kiosk screenshots --config config/kiosk.example.toml \
 	  --out docs/screenshots/kiosk --size 800x480 --size 1920x1080
+
+# The kiosk's spoken prompts for the example config (config/voice/*.wav).
+voice: setup
+	$(BIN)/hailong kiosk voice --config config/kiosk.example.toml
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -337,6 +337,14 @@ class Outbox:
             "SELECT count(*) FROM ratings WHERE sealed = 0 AND state = ?", [PENDING]).fetchone()[0]
         return out
 
+    def score_counts(self) -> tuple[dict[str, int], int]:
+        """Ratings held by score ({"1": n, ...}) and how many are flagged suspect."""
+        by_score = {str(score): n for score, n in self.db.execute(
+            "SELECT json_extract(body, '$.score'), count(*) FROM ratings GROUP BY 1")}
+        suspect = self.db.execute("SELECT count(*) FROM ratings WHERE "
+                                  "json_extract(body, '$.suspect') IS NOT NULL").fetchone()[0]
+        return by_score, suspect
+
     def rejected(self, limit: int = 20) -> list[dict]:
         return list(self.db["ratings"].rows_where(
             "state = ?", [REJECTED], order_by="acked_at desc", limit=limit,
