@@ -214,7 +214,9 @@ def _run_until(app, sim: SimClock, until: float, real_time: bool, seen) -> None:
     import pygame
 
     while True:
-        due = app.clock() + app.wait_time()
+        # A hair past what is due: "due" computed as now + (due - now) can round to
+        # just before it, and the timer would never fire on a simulated clock.
+        due = app.clock() + app.wait_time() + 1e-4
         if due >= until:
             break
         _advance(app, sim, due, real_time)
@@ -297,6 +299,7 @@ def _wait_for(kind: int, timeout: float = 2.0) -> None:
 
 def _finish(app, sim, real_time: bool, seen) -> None:
     """Let the last citizen walk away: run until idle with nothing open."""
+    _run_until(app, sim, app.clock() + 1.0, real_time, seen)  # held keys, a scan
     end = app.clock() + TAIL
     while app.clock() < end and (app.screen.name != "idle" or app.open_rating):
         _run_until(app, sim, min(end, app.clock() + app.wait_time() + 0.001), real_time, seen)
