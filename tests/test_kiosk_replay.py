@@ -235,8 +235,9 @@ def test_replay_command_prints_one_json_object(tmp_path):
 
 
 def test_the_old_suspect_interval_let_mashing_pass(tmp_path):
-    """With the landed 4 s rule (= the thank-you screen) most mashed ratings passed."""
+    """The landed rule: 4 s, while presses got through every 4 s (the thank-you screen
+    ignored them); most mashed ratings passed unflagged."""
     script = "\n".join(f"at {1 + 0.15 * i:.2f} key 1" for i in range(int(25 / 0.15)))
     flags = [r["suspect"] for r in run(tmp_path, script, "[flow]\nsuspect_interval = 4.0\n"
-                                       "thanks_seconds = 4.0\n")["ratings"]]
+                                       "cooldown = 4.0\n")["ratings"]]
     assert not all(flags[1:])
