@@ -216,7 +216,8 @@ class KioskApp:
             self.go("out_of_order", detail=str(e))
             return
         # The buttons' lights say "you can press now".
-        self.lights(name in BUTTON_SCREENS and self.can_rate())
+        # (dark on thank-you until the cooldown ends: the screen lights them then)
+        self.lights(name in BUTTON_SCREENS and name != "thanks" and self.can_rate())
         log.debug("screen %s -> %s", old.name if old else None, name)
         self.last_activity = self.entered_at = self.clock()
         self.dirty = True

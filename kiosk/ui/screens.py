@@ -411,11 +411,15 @@ class Thanks(Screen):
         self.low = low
         self.contact = contact
         self.until = self.app.clock() + self.app.flow.thanks_seconds
+        self.lit = False
 
     def next_tick(self) -> float | None:
-        return self.until
+        return self.until if self.lit else min(self.until, self.app.cooldown_until)
 
     def tick(self, now: float) -> None:
+        if not self.lit and now >= self.app.cooldown_until:
+            self.lit = True  # the cooldown is over: the next citizen's press counts
+            self.app.lights(self.app.can_rate())
         if now >= self.until:
             self.app.go("idle")
 
