@@ -8,11 +8,12 @@ BIN    := $(VENV)/bin
 # LibreOffice Writer without its GUI turns letters and reports into PDF, and
 # Liberation Serif (metrics of Times New Roman, the font Decree 30/2020 sets) with
 # Vietnamese glyphs keeps their lines where Word would break them.
+# espeak-ng speaks the kiosk's Vietnamese prompts (`make voice`, `hailong kiosk voice`).
 DEB_PACKAGES := mosquitto mosquitto-clients fonts-dejavu-core fonts-noto-core \
                 chromium chromium-driver python3-venv poppler-utils openssl \
-                libreoffice-writer-nogui fonts-liberation2
+                libreoffice-writer-nogui fonts-liberation2 espeak-ng
 
-.PHONY: setup system-packages test demo bench screenshots clean
+.PHONY: setup system-packages test demo bench screenshots voice clean
 
 setup: system-packages $(BIN)/.installed
 
@@ -45,6 +46,10 @@ bench: setup
 screenshots: setup
 	$(BIN)/hailong kiosk screenshots --config config/kiosk.example.toml \
 	  --out docs/screenshots/kiosk --size 800x480 --size 1920x1080
+
+# The kiosk's spoken prompts for the example config (config/voice/*.wav).
+voice: setup
+	$(BIN)/hailong kiosk voice --config config/kiosk.example.toml
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

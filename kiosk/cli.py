@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import click
 
@@ -30,7 +31,7 @@ def kiosk() -> None:
 def simulate(config_path: str, count: int, seed: int | None, officials: tuple[str]) -> None:
     """Record COUNT ratings through the same path as a citizen's press."""
     from .duty import Duty
-    from .recorder import Recorder
+    from .recorder import Recorder, Transaction
     from .simulate import simulate as run_simulation
 
     config = load_kiosk_config(config_path)
@@ -40,7 +41,15 @@ def simulate(config_path: str, count: int, seed: int | None, officials: tuple[st
         remote = outbox.config()
         recorder.scale = remote.scale if remote else config.kiosk.scale
         recorder.official = Duty(outbox).on_duty(remote.on_duty if remote else None)
-        ids = run_simulation(recorder, count, seed=seed, officials=officials)
+        # as the screen does: an open session (queue system, counter page) goes first
+        taken = outbox.take_session_at(time.time(), config.flow.session_expiry)
+        first = None
+        if taken is not None:
+            session, expires = taken
+            first = Transaction(id=session.transaction, official=session.official,
+                                dossier=session.dossier, procedure=session.procedure,
+                                field=session.field, expires_at=expires)
+        ids = run_simulation(recorder, count, seed=seed, officials=officials, first=first)
     click.echo(f"recorded {len(ids)} ratings in {config.store.path}")
 
 
@@ -56,10 +65,14 @@ def status(config_path: str, as_json: bool) -> None:
         event = outbox.last_event()
         rejected = outbox.rejected(limit=5)
         by_reason = outbox.rejected_by_reason()
+        by_score, suspect = outbox.score_counts()
+        session = outbox.open_session(time.time(), config.flow.session_expiry)
     report = {**counts, "outbox": str(config.store.path), "kiosk": config.kiosk.id,
               "last_event": event, "recent_rejections": rejected,
               "rejected_by_reason": by_reason,
-              "last_rejected_reason": rejected[0]["reason"] if rejected else None}
+              "last_rejected_reason": rejected[0]["reason"] if rejected else None,
+              "by_score": by_score, "suspect": suspect,
+              "open_session": session.dossier if session else None}
     if as_json:
         echo_json(report)
         return
@@ -82,6 +95,39 @@ def run(config_path: str, headless: bool) -> None:
     from .ui.run import run_kiosk
 
     run_kiosk(load_kiosk_config(config_path), headless=headless)
+
+
+@kiosk.command()
+@config_option
+@click.option("--force", is_flag=True, help="remake every prompt, even recorded ones")
+@user_errors
+def voice(config_path: str, force: bool) -> None:
+    """Write the spoken Vietnamese prompts (espeak-ng) into [sound] voice_dir; files
+    already there (the commune's own recordings) are kept."""
+    from .voice import make_voice
+
+    config = load_kiosk_config(config_path)
+    folder = config.sound.voice_dir
+    for name, what in make_voice(folder, force=force).items():
+        click.echo(f"{what:5} {folder / (name + '.wav')}")
+
+
+@kiosk.command()
+@config_option
+@click.option("--size", default="800x480", show_default=True, help="screen size WxH")
+@click.option("--real-time", is_flag=True, help="run at the script's own pace (in a window "
+              "when there is a desktop) instead of on a simulated clock")
+@click.argument("script", type=click.File("r", encoding="utf-8"))
+@user_errors
+def replay(config_path: str, size: str, real_time: bool, script) -> None:
+    """Run the real kiosk app on SCRIPT's timed taps, keys, buttons, scans and sessions;
+    print one JSON object of what was stored. Nothing reaches the real outbox."""
+    from .replay import replay as run_replay
+    from .ui.display import parse_size
+
+    config = load_kiosk_config(config_path)
+    echo_json(run_replay(config, script.read(), parse_size(size, "--size"),
+                         real_time=real_time))
 
 
 @kiosk.command()

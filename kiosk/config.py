@@ -6,6 +6,7 @@ the kiosk's identity, its outbox and the broker.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from hailong.errors import ConfigError
@@ -55,8 +56,20 @@ KIOSK_SETTINGS: tuple[Setting, ...] = (
             minimum=1.0, maximum=30.0),
     Setting("flow", "cooldown", float, 2.0, "seconds after a rating during which presses "
             "are ignored", minimum=0.0, maximum=30.0),
-    Setting("flow", "suspect_interval", float, 4.0, "presses closer than this many seconds "
-            "to the previous one are stored but flagged suspect", minimum=0.0),
+    Setting("flow", "suspect_interval", float, 30.0, "a rating closer than this many "
+            "seconds to the previous one, with no new transaction between them, is stored "
+            "but flagged suspect (a counter serves one citizen in a minute or more)",
+            minimum=0.0),
+    Setting("flow", "settle", float, 1.2, "seconds after a screen changes in which taps "
+            "are ignored (logged): longer than a slow double tap (up to 1 s), so its "
+            "second tap never lands on the screen the first one opened", minimum=0.0,
+            maximum=5.0),
+    Setting("flow", "reasons_at", int, 0, "ask for reasons at or below this score; 0: "
+            "the lower half of the scale, the neutral level included (2 of 4, 3 of 5)",
+            minimum=0, maximum=5),
+    Setting("flow", "session_expiry", float, 600.0, "seconds a transaction (session, "
+            "scanned receipt) stays usable when it carries no expires_at of its own",
+            minimum=10.0),
     Setting("flow", "follow_up", bool, True, "ask for reasons after a low score"),
     Setting("flow", "ask_phone", bool, True, "offer a call-back number (with consent) "
             "after the reasons"),
@@ -66,6 +79,18 @@ KIOSK_SETTINGS: tuple[Setting, ...] = (
             maximum=3650),
     Setting("flow", "tech_pin", str, "", "PIN of the technician menu (five taps in the "
             "top-left corner, or F12); empty disables the menu", secret=True),
+    Setting("display", "min_text_mm", float, 3.2, "smallest cap height of any text on a "
+            "citizen's screen, in mm on the 7\" 800x480 panel (5.2 px/mm; other sizes "
+            "scale with the short side); the layout check fails below it", minimum=1.0,
+            maximum=10.0),
+    Setting("scanner", "dossier_pattern", str,
+            r"^[0-9A-Za-z.]{2,40}-[0-9]{6}-[0-9]{3,6}$",
+            "regular expression a scanned code (USB barcode/QR reader typing the dossier "
+            "code and Enter) must match to open the rating for that dossier; empty: "
+            "scans are ignored"),
+    Setting("scanner", "key_gap", float, 0.05, "keys closer than this many seconds, "
+            "ending in Enter, are a scan, not a citizen's key presses", minimum=0.005,
+            maximum=0.5),
     Setting("gpio", "pin_factory", str, "auto", "gpiozero pin factory for the buttons: "
             "auto, lgpio, rpigpio, pigpio, native; 'mock' only for tests and demos",
             choices=("auto", "lgpio", "rpigpio", "pigpio", "native", "mock")),
@@ -78,6 +103,12 @@ KIOSK_SETTINGS: tuple[Setting, ...] = (
             maximum=1.0),
     Setting("sound", "enabled", bool, True, "play a chime inviting a rating and on thank "
             "you (silent where there is no sound device)"),
+    Setting("sound", "voice", bool, True, "speak the prompts in Vietnamese (the rating "
+            "question, the reasons, thank you) from the WAV files in voice_dir; false: "
+            "chimes only"),
+    Setting("sound", "voice_dir", Path, "voice", "folder of spoken prompts prompt.wav, "
+            "reasons.wav, thanks.wav (made by `hailong kiosk voice` with espeak-ng; "
+            "recordings the commune makes replace them under the same names)"),
     Setting("sound", "volume", float, 0.6, "0.0 (mute) to 1.0", minimum=0.0, maximum=1.0),
     Setting("sound", "prompt_file", Path, "", "a recorded voice prompt (WAV/OGG) instead "
             "of the chime"),
@@ -88,6 +119,11 @@ KIOSK_SETTINGS: tuple[Setting, ...] = (
 def load_kiosk_config(path, **kw) -> Config:
     config = load(path, KIOSK_SETTINGS, **kw)
     _check_ids(config)
+    try:
+        re.compile(config.scanner.dossier_pattern)
+    except re.error as e:
+        raise ConfigError(f"{config.path}: [scanner] dossier_pattern: not a regular "
+                          f"expression: {e}") from None
     return config
 
 

@@ -278,10 +278,41 @@ class Outbox:
             "SELECT body FROM remote_config ORDER BY revision DESC LIMIT 1").fetchone()
         return msgspec.json.decode(row[0], type=contract.KioskConfig) if row else None
 
-    def add_session(self, session: contract.Session) -> None:
+    def add_session(self, session: contract.Session, received_at: float | None = None) -> None:
         with self.transaction():
             self.db.execute("INSERT INTO sessions (body, received_at) VALUES (?, ?)",
-                            [contract.encode(session).decode(), time.time()])
+                            [contract.encode(session).decode(),
+                             time.time() if received_at is None else received_at])
+
+    def take_session_at(self, now: float, default_expiry: float
+                        ) -> tuple[contract.Session, float] | None:
+        """The newest unused session that has not expired at wall time ``now``, with
+        when it expires; every waiting session is marked used (older ones are stale:
+        a newer citizen is at the counter)."""
+        from .recorder import session_expiry
+
+        with self.transaction():
+            rows = self.db.execute("SELECT id, body, received_at FROM sessions WHERE used = 0 "
+                                   "ORDER BY id DESC").fetchall()
+            self.db.execute("UPDATE sessions SET used = 1 WHERE used = 0")
+        for _, body, received_at in rows:
+            session = msgspec.json.decode(body, type=contract.Session)
+            expires = session_expiry(session, received_at, default_expiry)
+            if expires > now:
+                return session, expires
+            log.info("session %s expired before it was used", session.transaction)
+        return None
+
+    def open_session(self, now: float, default_expiry: float) -> contract.Session | None:
+        """The newest unused, unexpired session, without taking it (for status)."""
+        from .recorder import session_expiry
+
+        for body, received_at in self.db.execute(
+                "SELECT body, received_at FROM sessions WHERE used = 0 ORDER BY id DESC"):
+            session = msgspec.json.decode(body, type=contract.Session)
+            if session_expiry(session, received_at, default_expiry) > now:
+                return session
+        return None
 
     def take_session(self, max_age: float = 900.0) -> contract.Session | None:
         """The newest unused transaction (older ones are dropped as stale), marked used."""
@@ -322,6 +353,14 @@ class Outbox:
         out["unsealed"] = self.db.execute(
             "SELECT count(*) FROM ratings WHERE sealed = 0 AND state = ?", [PENDING]).fetchone()[0]
         return out
+
+    def score_counts(self) -> tuple[dict[str, int], int]:
+        """Ratings held by score ({"1": n, ...}) and how many are flagged suspect."""
+        by_score = {str(score): n for score, n in self.db.execute(
+            "SELECT json_extract(body, '$.score'), count(*) FROM ratings GROUP BY 1")}
+        suspect = self.db.execute("SELECT count(*) FROM ratings WHERE "
+                                  "json_extract(body, '$.suspect') IS NOT NULL").fetchone()[0]
+        return by_score, suspect
 
     def rejected(self, limit: int = 20) -> list[dict]:
         return list(self.db["ratings"].rows_where(

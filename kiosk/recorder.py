@@ -29,30 +29,54 @@ class Transaction:
     dossier: str | None = None
     procedure: str | None = None
     field: str | None = None
+    expires_at: float | None = None  # wall clock; past it the transaction is not used
+
+
+def session_expiry(session, received_at: float, default: float) -> float:
+    """When a session stops being usable, on the wall clock: its own ``expires_at``
+    (server time) if it says, else ``default`` seconds after the kiosk received it."""
+    expires_at = getattr(session, "expires_at", None)
+    return expires_at if expires_at is not None else received_at + default
 
 
 class PressGuard:
-    """Flags presses faster than a citizen could mean them, and bursts of presses.
+    """Flags presses no citizen would make: a rating too soon after the previous one
+    with no new transaction between them, and bursts.
+
+    The rule (docs/kiosk.md, issue 9): a rating stored less than ``min_interval``
+    seconds (default 30) after the previous stored rating is flagged ``too-fast``
+    unless a new transaction (a session from the queue system, the counter page or a
+    scanned receipt) opened between the two; ``burst_count`` ratings within
+    ``burst_window`` seconds without new transactions are flagged ``burst``. A counter
+    serves one citizen in a minute or more, so a real queue is never flagged, while
+    a hand on the buttons is flagged from its second stored rating on (the cooldown
+    lets one rating through every few seconds, each one close to the last).
 
     Flagged ratings are stored all the same (nothing a person pressed is lost); the
     server leaves them out of the indices. Times are seconds on a monotonic clock.
     """
 
-    def __init__(self, min_interval: float = 4.0, burst_count: int = 6,
+    def __init__(self, min_interval: float = 30.0, burst_count: int = 6,
                  burst_window: float = 60.0):
         self.min_interval = min_interval
         self.burst_count = burst_count
         self.burst_window = burst_window
         self._recent: collections.deque[float] = collections.deque(maxlen=burst_count)
+        self._last_transaction: str | None = None
 
     @property
     def last(self) -> float | None:
         """When the last press was, on the guard's clock."""
         return self._recent[-1] if self._recent else None
 
-    def check(self, at: float) -> str | None:
-        """Note a press at ``at``; say why it looks like no citizen's, or None."""
+    def check(self, at: float, transaction: str | None = None) -> str | None:
+        """Note a press at ``at`` for ``transaction`` (None: no session); say why it
+        looks like no citizen's, or None."""
         recent = self._recent
+        fresh = transaction is not None and transaction != self._last_transaction
+        self._last_transaction = transaction
+        if fresh:  # the queue system said a new citizen is here: start counting anew
+            recent.clear()
         recent.append(at)
         if len(recent) >= 2 and at - recent[-2] < self.min_interval:
             return "too-fast"
@@ -72,10 +96,12 @@ class Recorder:
         self.transaction: Transaction | None = None  # set by a session message
 
     @classmethod
-    def from_config(cls, config, outbox: Outbox, **kw) -> Recorder:
+    def from_config(cls, config, outbox: Outbox, *, wall=None, mono=None, **kw) -> Recorder:
+        """``wall`` / ``mono``: clock functions to use instead of the system's (replay)."""
+        clock_kw = {k: v for k, v in (("wall", wall), ("mono", mono)) if v is not None}
         return cls(outbox, kiosk=config.kiosk.id, commune=config.kiosk.commune,
                    counter=config.kiosk.counter, scale=config.kiosk.scale,
-                   clock=Clock(config.clock.assume), **kw)
+                   clock=Clock(config.clock.assume, **clock_kw), **kw)
 
     def press(self, score: int, *, sealed: bool = True, at: float | None = None,
               lang: str = "vi") -> Rating:
@@ -87,8 +113,8 @@ class Recorder:
         if not 1 <= score <= self.scale:
             raise ValueError(f"score {score} outside 1..{self.scale}")
         reading = self.clock.read()
-        suspect = self.guard.check(reading.mono if at is None else at)
         tx = self.transaction or Transaction()
+        suspect = self.guard.check(reading.mono if at is None else at, tx.id)
         rating = Rating(
             id=uuid7(reading.wall), v=1, kiosk=self.kiosk, commune=self.commune,
             counter=self.counter, score=score, scale=self.scale,

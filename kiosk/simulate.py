@@ -3,8 +3,8 @@
 For technicians checking a kiosk end to end, for load tests and for the demo. Each
 rating goes through :meth:`Recorder.press` (one durable commit each), low scores get
 reasons through :meth:`Recorder.amend`, exactly as the screen does. Presses are
-spaced ``interval`` seconds apart on the guard's clock, so they are not flagged as
-bursts (that is the guard's own test).
+spaced ``interval`` seconds apart on the guard's clock, each for its own transaction,
+so none is flagged (that is the guard's own test).
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ PROCEDURES = (("Đăng ký khai sinh", "Hộ tịch"), ("Đăng ký kết hôn",
 
 
 def simulate(recorder: Recorder, count: int, *, seed: int | None = None,
-             officials: Sequence[str] = (), interval: float = 30.0) -> list[str]:
+             officials: Sequence[str] = (), interval: float = 60.0,
+             first: Transaction | None = None) -> list[str]:
+    """``first``: an open session's transaction, rated first (as the screen would)."""
     rng = random.Random(seed)
     scale = recorder.scale
     levels = [lv.score for lv in domain.LEVELS[scale]]
@@ -36,7 +38,7 @@ def simulate(recorder: Recorder, count: int, *, seed: int | None = None,
         t += interval
         score = rng.choices(levels, WEIGHTS[scale])[0]
         procedure, field = rng.choice(PROCEDURES)
-        recorder.transaction = Transaction(
+        recorder.transaction = first if n == 0 and first is not None else Transaction(
             # unique: the server keeps one rating per transaction (issue 9), so a
             # reused "sim-0" would reject every later simulated citizen
             id=f"sim-{uuid.uuid4().hex[:16]}", official=rng.choice(officials) if officials else None,

@@ -50,9 +50,9 @@ def pump(app) -> None:
     app.step(pygame.event.get())
 
 
-def tap(app, pos, *, double: bool = False) -> None:
+def tap(app, pos, *, double: bool = False, gap: float = 1.5) -> None:
     """A touch as SDL delivers it: FINGERDOWN, and with ``double`` also the mouse copy."""
-    app.clock.advance(0.4)  # a person's taps are some time apart
+    app.clock.advance(gap)  # deliberate taps: past the settle time that drops a double tap
     w, h = app.surface.get_size()
     pygame.event.post(pygame.event.Event(pygame.FINGERDOWN, x=pos[0] / w, y=pos[1] / h,
                                          dx=0.0, dy=0.0, touch_id=1, finger_id=0, pressure=1.0))
@@ -72,6 +72,8 @@ def key(app, char: str) -> None:
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=code, unicode=char if len(char) == 1
                                          else "", mod=0, scancode=0))
     pump(app)
+    app.clock.advance(0.1)  # past [scanner] key_gap: a lone key is a key, not a scan
+    app.step([])
 
 
 def target(app, name: str) -> pygame.Rect:

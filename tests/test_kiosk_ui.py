@@ -166,8 +166,8 @@ def test_technician_menu_behind_pin_and_sign_in(tmp_path):
     clock.advance(1)
     app.step([])
     for _ in range(5):  # five taps in the top-left corner
-        tap(app, (10, 10))
-        clock.advance(0.5)
+        tap(app, (10, 10), gap=0.4)
+        clock.advance(0.3)
     assert app.screen.name == "pin"
     for d in "1111":
         tap(app, target(app, f"digit:{d}").center)

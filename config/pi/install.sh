@@ -61,6 +61,8 @@ if [ "$ROLE" = kiosk ]; then
     # lgpio: gpiozero's pin library on a Pi 5 (RPi.GPIO does not work there);
     # GBM/DRM/EGL: what SDL's kmsdrm video driver opens, with no desktop installed
     PACKAGES="$PACKAGES python3-lgpio libgbm1 libdrm2 libegl1 libgles2 mosquitto-clients"
+    # espeak-ng: the spoken Vietnamese prompts (hailong kiosk voice); alsa-utils: aplay
+    PACKAGES="$PACKAGES espeak-ng alsa-utils"
 else
     PACKAGES="$PACKAGES mosquitto mosquitto-clients openssl"
 fi
@@ -132,6 +134,10 @@ else
     UNITS="hailong-server"
 fi
 ln -sfn "$PREFIX/current/bin/hailong" /usr/local/bin/hailong
+if [ "$ROLE" = kiosk ]; then
+    # spoken prompts (espeak-ng's Vietnamese voice); recordings already there are kept
+    hailong kiosk voice --config "$ETC/kiosk.toml" || say "warning: no voice prompts made"
+fi
 install -D -m 0644 "$REPO/docs/technician-guide.md" /usr/share/doc/hailong/technician-guide.md
 
 # --- 5. systemd ----------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
+import re
 import time
 from collections import deque
 from datetime import datetime
@@ -26,7 +28,7 @@ from sync import contract
 
 from ..duty import Duty
 from ..outbox import Outbox, OutboxError
-from ..recorder import PressGuard, Recorder, Transaction
+from ..recorder import PressGuard, Recorder, Transaction, session_expiry
 from . import draw
 from .events import BUTTON, TapFilter
 from .fonts import Fonts, find_font
@@ -39,14 +41,20 @@ FOLLOW_UP = ("reasons", "phone")
 POLL_EVERY = 0.5      # seconds between looks at the outbox for config and sessions
 CORNER_TAPS = 5       # taps in the top-left corner within CORNER_WINDOW open the PIN screen
 CORNER_WINDOW = 4.0
-SETTLE = 0.3          # seconds after a screen change in which taps are ignored: a slow
-                      # double tap on idle must not also rate the face under the finger
+# Screens on which a physical button (or key 1-5) rates: every citizen screen, so a
+# button-only kiosk is never dead (issue 9: a low press used to open a touch-only screen
+# that ignored the next citizen's press for 30 s).
+BUTTON_SCREENS = ("idle", "rating", "reasons", "phone", "thanks")
 
 
 class KioskApp:
     def __init__(self, config, outbox: Outbox, surface: pygame.Surface, *, inputs=None,
-                 sound=None, fonts: Fonts | None = None, clock=time.monotonic):
+                 sound=None, fonts: Fonts | None = None, clock=time.monotonic, wall=None):
+        """``clock`` (monotonic seconds) drives every timer and the misuse guard;
+        ``wall`` (Unix seconds) stamps ratings and judges session expiry. Both are
+        injectable so `hailong kiosk replay` runs a script on a simulated clock."""
         from ..sound import Sound
+        from .scan import ScanReader
 
         self.config = config
         self.flow = config.flow
@@ -55,9 +63,13 @@ class KioskApp:
         self.inputs = inputs
         self.sound = sound or Sound(enabled=False)
         self.clock = clock
+        self.wall = wall or time.time
         self.fonts = fonts or Fonts(*find_font(config.display.font or None))
-        self.recorder = Recorder.from_config(config, outbox, guard=PressGuard(
-            min_interval=config.flow.suspect_interval))
+        self.recorder = Recorder.from_config(
+            config, outbox, wall=wall, mono=clock if wall else None,
+            guard=PressGuard(min_interval=config.flow.suspect_interval))
+        self.scanner = ScanReader(config.scanner.dossier_pattern, config.scanner.key_gap)
+        self.ignored: list[dict] = []   # every input ignored, with why (also logged)
         self.duty = Duty(outbox)
         self.default_language = config.display.language
         self.lang = self.default_language
@@ -110,6 +122,20 @@ class KioskApp:
         return (self.remote.counter_name if self.remote and self.remote.counter_name
                 else self.config.kiosk.counter)
 
+    def counter_title(self) -> str:
+        """'Quầy 1 – Tư pháp': the prefix only when the name does not carry it already
+        (the guide's own example name is 'Quầy 1 – Tư pháp'; issue 9: 'Quầy Quầy 1')."""
+        label = self.counter_label.strip()
+        if re.match(r"(?i)(quầy|counter)\b", label):
+            return label
+        return self.t("Counter {counter}", counter=label)
+
+    def min_text_px(self, size: tuple[int, int]) -> int:
+        """The smallest font size (px) whose capitals are ``[display] min_text_mm``
+        high: 5.2 px/mm on the 7" 800x480 panel, scaled with the short side."""
+        px_per_mm = 5.2 * min(size) / 480
+        return math.ceil(self.config.display.min_text_mm * px_per_mm / self.fonts.cap_ratio())
+
     def label(self, item) -> str:
         """The Vietnamese or English label of a level or reason (English may be missing)."""
         return item.en if self.lang == "en" and item.en else item.vi
@@ -137,6 +163,20 @@ class KioskApp:
         except Exception:  # a broken cache must never take the screen down
             log.exception("photo cache failed for %s", official.id)
             return None
+
+    def asks_reasons(self, score: int) -> bool:
+        """Reasons are asked at or below ``[flow] reasons_at`` (0: the lower half of
+        the scale, the neutral level included: VNPT's tablets ask at <= 3 of 5)."""
+        if not self.flow.follow_up:
+            return False
+        limit = self.flow.reasons_at or (self.scale + 1) // 2
+        return score <= limit
+
+    def ignore(self, what: str, why: str) -> None:
+        """An input that does nothing: never silently (issue 9)."""
+        log.info("%s ignored: %s", what, why)
+        self.ignored.append({"at": round(self.clock(), 3), "input": what, "why": why})
+        del self.ignored[:-200]  # a long replay keeps the recent ones
 
     def transaction_dossier(self) -> str | None:
         tx = self.recorder.transaction
@@ -176,7 +216,8 @@ class KioskApp:
             self.go("out_of_order", detail=str(e))
             return
         # The buttons' lights say "you can press now".
-        self.lights(name in ("idle", "rating") and self.can_rate())
+        # (dark on thank-you until the cooldown ends: the screen lights them then)
+        self.lights(name in BUTTON_SCREENS and name != "thanks" and self.can_rate())
         log.debug("screen %s -> %s", old.name if old else None, name)
         self.last_activity = self.entered_at = self.clock()
         self.dirty = True
@@ -224,21 +265,29 @@ class KioskApp:
         if self.can_rate():
             self.go("rating")
             self.sound.play("prompt")
+        else:
+            self.ignore("touch", "no open transaction")
 
-    def rate_position(self, position: int) -> None:
+    def rate_position(self, position: int, what: str = "press") -> None:
         if 0 <= position < len(self.levels):
-            self.rate(self.levels[position].score)
+            self.rate(self.levels[position].score, what)
+        else:
+            self.ignore(what, f"no level {position + 1} on a {self.scale}-level scale")
 
-    def rate(self, score: int) -> None:
+    def rate(self, score: int, what: str = "press") -> None:
         """The one handler every score goes through: stored before the screen moves on."""
         now = self.clock()
         if now < self.cooldown_until:
-            log.info("press ignored: cooldown after a rating")
+            self.ignore(what, "cooldown after a rating")
             return
+        self._drop_expired()
         if not self.can_rate():
-            log.info("press ignored: no open transaction")
+            self.ignore(what, "no open transaction")
             return
-        follow = self.flow.follow_up and domain.is_low(score, self.scale)
+        # A press while the previous citizen's follow-up is open: that citizen is gone
+        # (or pressed again); seal what they entered and take the new rating.
+        self._seal_open()
+        follow = self.asks_reasons(score)
         self.recorder.scale = self.scale
         try:
             rating = self.recorder.press(score, sealed=not follow, at=now, lang=self.lang)
@@ -249,6 +298,7 @@ class KioskApp:
         if follow:
             self.open_rating = rating.id
             self.go("reasons")
+            self.sound.play("reasons")
         else:
             self.go("thanks")
             self.sound.play("thanks")
@@ -256,16 +306,26 @@ class KioskApp:
             position = [lv.score for lv in self.levels].index(score)
             self.inputs.acknowledge(position)
 
+    def save_reasons(self, codes: list[str], *, seal: bool = False) -> None:
+        """Store the reasons as they are ticked: a walk-away keeps them (issue 9)."""
+        if not self.open_rating:
+            return
+        try:
+            if not self.recorder.amend(self.open_rating, reasons=codes, seal=seal):
+                log.warning("rating %s was already sealed: reasons not changed",
+                            self.open_rating)
+        except OutboxError as e:
+            self.fail(str(e))
+
     def finish_reasons(self, codes: list[str]) -> None:
-        if self.open_rating and codes:
-            try:
-                self.recorder.amend(self.open_rating, reasons=codes, seal=not self.flow.ask_phone)
-            except OutboxError as e:
-                self.fail(str(e))
+        if self.open_rating:
+            self.save_reasons(codes, seal=not self.flow.ask_phone)
+            if self.screen is not None and self.screen.name == "out_of_order":
                 return
         if self.flow.ask_phone:
             self.go("phone")
         else:
+            self.open_rating = None
             self.go("thanks", low=True)
             self.sound.play("thanks")
 
@@ -280,7 +340,7 @@ class KioskApp:
                 self.fail(str(e))
                 return
             self.open_rating = None
-        self.go("thanks", low=True)
+        self.go("thanks", low=True, contact=bool(phone))
         self.sound.play("thanks")
 
     # --- technician -----------------------------------------------------------------
@@ -390,23 +450,57 @@ class KioskApp:
         waiting = self.outbox.db.execute(
             "SELECT 1 FROM sessions WHERE used = 0 LIMIT 1").fetchone()
         if waiting:
-            session = self.outbox.take_session()
-            if session is not None:
-                self.open_transaction(session)
+            taken = self.outbox.take_session_at(self.wall(), self.flow.session_expiry)
+            if taken is not None:
+                self.open_transaction(*taken)
+        self._drop_expired()
         if (self.mode == "transaction" and self.recorder.transaction is not None
                 and self.screen is not None and self.screen.name == "idle"):
             self.go("rating")  # a transaction arrived while a citizen was finishing
         if remote_changed and self.screen is not None and self.screen.name in ("idle", "rating"):
             self.lights(self.can_rate())
 
-    def open_transaction(self, session: contract.Session) -> None:
+    def open_transaction(self, session: contract.Session, expires_at: float | None = None) -> None:
+        """The next rating is for this transaction, until it expires (its own
+        ``expires_at``, or ``[flow] session_expiry`` after it was opened)."""
+        if expires_at is None:
+            expires_at = session_expiry(session, self.wall(), self.flow.session_expiry)
+        if expires_at <= self.wall():
+            log.info("transaction %s expired before it was used: ignored", session.transaction)
+            return
+        self._seal_open()
         self.recorder.transaction = Transaction(
             id=session.transaction, official=session.official, dossier=session.dossier,
-            procedure=session.procedure, field=session.field)
-        log.info("transaction %s opened", session.transaction)
+            procedure=session.procedure, field=session.field, expires_at=expires_at)
+        log.info("transaction %s opened (dossier %s)", session.transaction, session.dossier)
+        if self.screen is not None and self.screen.name in FOLLOW_UP + ("thanks",):
+            self.go("idle")  # the previous citizen is done: this one is at the counter
         if self.screen is not None and self.screen.name in ("idle", "rating"):
             self.go("rating")
             self.sound.play("prompt")
+
+    def _drop_expired(self) -> None:
+        tx = self.recorder.transaction
+        if tx is not None and tx.expires_at is not None and tx.expires_at <= self.wall():
+            log.info("transaction %s expired unrated", tx.id)
+            self.recorder.transaction = None
+            if self.screen is not None and self.screen.name == "rating" and not self.can_rate():
+                self.go("idle")
+            self.dirty = True
+
+    def scanned(self, code: str) -> None:
+        """A USB barcode/QR reader typed a code and Enter: a dossier receipt opens the
+        rating for that dossier (a local session); anything else is ignored, logged."""
+        if not self.scanner.matches(code):
+            self.ignore(f"scan {code[:60]!r}", "does not match [scanner] dossier_pattern")
+            return
+        day = datetime.fromtimestamp(self.wall()).strftime("%Y-%m-%d")
+        # One rating per dossier per day: the same receipt scanned twice is the same
+        # transaction (the server rejects the second rating as duplicate-transaction).
+        session = contract.Session(v=1, transaction=f"scan:{code}@{day}"[:200],
+                                   dossier=code[:200], at=self.wall())
+        self.outbox.log_event("scan", code)
+        self.open_transaction(session)
 
     # --- input ------------------------------------------------------------------------
 
@@ -424,22 +518,37 @@ class KioskApp:
         elif event.type == pygame.KEYDOWN:
             self.last_input = f"key {pygame.key.name(event.key)}"
             self.last_activity = self.clock()
-            if event.key == pygame.K_F12:
-                self.open_pin()
-            else:
-                screen.on_key(event.key, event.unicode or "")
+            # A scanner is a keyboard: keys are held back for [scanner] key_gap so that
+            # a code typed in a few ms and ended by Enter is read as one scan.
+            for kind, value in self.scanner.key(event.key, event.unicode or "", self.clock()):
+                self._dispatch(kind, value)
         elif event.type == BUTTON:
             self.last_input = f"button {event.index + 1}"
             self.last_activity = self.clock()
-            screen.on_button(event.index)
+            if self.screen.name in BUTTON_SCREENS or self.screen.name == "tech":
+                screen.on_button(event.index)
+            else:
+                self.ignore(f"button {event.index + 1}", f"on the {screen.name} screen")
         elif event.type in (pygame.VIDEOEXPOSE, pygame.WINDOWEXPOSED, pygame.VIDEORESIZE):
             self.dirty = True
+
+    def _dispatch(self, kind: str, value) -> None:
+        """A key the scan reader let through, or a whole scan."""
+        if kind == "scan":
+            self.scanned(value)
+        elif value[0] == pygame.K_F12:
+            self.open_pin()
+        else:
+            self.screen.on_key(*value)
 
     def _tap(self, pos: tuple[int, int]) -> None:
         screen = self.screen
         now = self.clock()
         self.last_activity = now
-        if now - self.entered_at < SETTLE and screen.name != "idle":
+        # The second tap of a slow double tap (elderly hands: 0.45-1 s) must not land on
+        # the screen the first tap opened (issue 9: a ghost "Không hài lòng").
+        if now - self.entered_at <= self.flow.settle and screen.name != "idle":
+            self.ignore(f"touch {pos[0]},{pos[1]}", f"{screen.name} screen settling")
             return
         w, h = self.surface.get_size()
         if screen.name in ("idle", "out_of_order") and pos[0] < w * 0.12 and pos[1] < h * 0.15:
@@ -457,6 +566,11 @@ class KioskApp:
     # --- the loop -----------------------------------------------------------------------
 
     def render(self) -> None:
+        # Citizens' screens never draw text below the physical minimum; the layout
+        # check reads what could not fit (fonts.report).
+        self.fonts.min_px = (self.min_text_px(self.surface.get_size())
+                             if self.screen.citizen else 10)
+        self.fonts.report = []
         try:
             self.screen.draw(self.surface)
         except Exception as e:
@@ -487,6 +601,9 @@ class KioskApp:
         tick = self.screen.next_tick()
         if tick is not None:
             due.append(tick)
+        flush = self.scanner.due()
+        if flush is not None:
+            due.append(flush)
         return max(0.0, min(due) - now)
 
     def step(self, events: list[pygame.event.Event]) -> None:
@@ -498,6 +615,12 @@ class KioskApp:
                 log.exception("handling %s failed", pygame.event.event_name(event.type))
                 self.fail(str(e))
         now = self.clock()
+        for kind, value in self.scanner.flush(now):
+            try:
+                self._dispatch(kind, value)
+            except Exception as e:
+                log.exception("handling a key failed")
+                self.fail(str(e))
         try:
             if now >= self._next_poll:
                 self._next_poll = now + POLL_EVERY

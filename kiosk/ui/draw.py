@@ -27,7 +27,9 @@ FAULT_BG = (60, 60, 66)
 # Best to worst, per scale: green to red, as counter terminals do everywhere.
 FACE_COLOURS = {
     3: ((0, 130, 60), (240, 180, 0), (200, 30, 40)),
-    4: ((0, 130, 60), (120, 190, 60), (240, 140, 30), (200, 30, 40)),
+    # "Bình thường" is neutral: yellow, as on 3 and 5 levels (it used to be orange
+    # and frowning, and mildly unhappy citizens picked it and left no reason).
+    4: ((0, 130, 60), (120, 190, 60), (240, 190, 0), (200, 30, 40)),
     5: ((0, 130, 60), (120, 190, 60), (240, 190, 0), (240, 120, 30), (200, 30, 40)),
 }
 
@@ -35,6 +37,19 @@ FACE_COLOURS = {
 def mood(position: int, count: int) -> float:
     """+1 for the best level (position 0) down to -1 for the worst."""
     return 1.0 - 2.0 * position / (count - 1)
+
+
+def neutral_score(scale: int) -> int:
+    """The middle level, "Bình thường": 2 of 3 or 4, 3 of 5."""
+    return (scale + 1) // 2
+
+
+def mood_for(score: int, scale: int) -> float:
+    """+1 for the best level, 0 (a flat mouth) for the neutral one, -1 for the worst."""
+    mid = neutral_score(scale)
+    if score >= mid:
+        return (score - mid) / (scale - mid)
+    return -(mid - score) / (mid - 1)
 
 
 def face(surface: pygame.Surface, center: tuple[int, int], radius: int, colour,
@@ -74,9 +89,14 @@ def wrap(font: pygame.font.Font, text: str, width: int) -> list[str]:
 
 def text(surface: pygame.Surface, fonts: Fonts, value: str, rect: pygame.Rect, *,
          size: int, colour=INK, bold: bool = False, align: str = "center",
-         valign: str = "center", min_size: int = 10) -> pygame.Rect:
-    """Draw ``value`` wrapped inside ``rect``, shrinking the font until it fits.
+         valign: str = "center", min_size: int | None = None) -> pygame.Rect:
+    """Draw ``value`` wrapped inside ``rect``, shrinking the font until it fits, but
+    never below ``fonts.min_px`` (the physical minimum, issue 9: the most serious
+    reason used to shrink to 2.8 mm). Text that cannot fit is drawn at the minimum,
+    clipped, and reported in ``fonts.report`` for the layout check.
     Returns the rectangle actually covered."""
+    if min_size is None:
+        min_size = getattr(fonts, "min_px", 10)
     size = max(min_size, size)
     while True:
         font = fonts.get(size, bold)
@@ -87,6 +107,9 @@ def text(surface: pygame.Surface, fonts: Fonts, value: str, rect: pygame.Rect, *
         if (height <= rect.h and widest <= rect.w) or size <= min_size:
             break
         size = max(min_size, int(size * 0.9))
+    if (height > rect.h or widest > rect.w) and hasattr(fonts, "report"):
+        fonts.report.append(f"text {value[:40]!r} does not fit {tuple(rect)} at "
+                            f"{size} px (the minimum)")
     y = {"top": rect.y, "bottom": rect.bottom - height}.get(valign, rect.centery - height // 2)
     covered = pygame.Rect(rect.x, y, 0, 0)
     for line in lines:

@@ -76,6 +76,14 @@ class Fonts:
         if not pygame.font.get_init():
             pygame.font.init()
         self.regular, self.bold = regular, bold
+        self.min_px = 10                      # set per screen by the app (min_text_mm)
+        self.report: list[str] = []           # text that did not fit at min_px (layout check)
+
+    @functools.lru_cache(maxsize=2)
+    def cap_ratio(self) -> float:
+        """Capital height over font size, for sizes in mm (DejaVu Sans: about 0.73)."""
+        maxy = self.get(100).metrics("H")[0][3]
+        return maxy / 100 if maxy else 0.73
 
     @functools.lru_cache(maxsize=64)
     def get(self, size: int, bold: bool = False) -> pygame.font.Font:

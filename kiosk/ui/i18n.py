@@ -32,7 +32,7 @@ MSGIDS: tuple[str, ...] = (
     N_("Official on duty"),
     N_("Touch the screen to rate our service"),
     N_("No official signed in at this counter"),
-    N_("This screen opens when your dossier is done"),
+    N_("When the official has finished serving you, this screen will ask for your rating"),
     N_("How satisfied are you with {name}?"),
     N_("How satisfied are you with our service?"),
     N_("Touch a face"),
@@ -49,7 +49,7 @@ MSGIDS: tuple[str, ...] = (
     N_("Delete"),
     N_("Thank you!"),
     N_("Your rating has been recorded."),
-    N_("The commune will look into it."),
+    N_("The commune will look into your feedback."),
     N_("Temporarily out of order"),
     N_("Please tell the official at the counter."),
     N_("Technician PIN"),
@@ -77,6 +77,7 @@ MSGIDS: tuple[str, ...] = (
     N_("Test lights"),
     N_("Press any button to test it. Last input: {what}"),
     N_("Close"),
+    N_("The commune will look into it and call you back."),
 )
 
 

@@ -26,9 +26,7 @@ def run_kiosk(config, *, headless: bool = False, pin_factory=None) -> None:
     surface = open_display(config, headless=headless)
     try:
         inputs = KioskInputs.from_config(config.gpio, pin_factory)
-        sound = Sound(config.sound.enabled, config.sound.volume,
-                      {"prompt": config.sound.prompt_file or None,
-                       "thanks": config.sound.thanks_file or None})
+        sound = Sound.from_config(config)
         with Outbox(config.store.path) as outbox:
             app = KioskApp(config, outbox, surface, inputs=inputs, sound=sound, fonts=fonts)
             # Every string the screens can show, in both languages, drawn by this font.

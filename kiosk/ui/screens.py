@@ -58,7 +58,7 @@ class Screen:
         pass
 
     def on_button(self, index: int) -> None:
-        pass
+        self.app.ignore(f"button {index + 1}", f"on the {self.name} screen")
 
     # --- shared pieces -------------------------------------------------------------
 
@@ -111,7 +111,7 @@ class Idle(Screen):
                                     m.px(150) if m.portrait else m.px(112), gap=m.gap)
         lang = self._lang_target(top, m)
         self._draw_lang(surface, lang, m)
-        draw.text(surface, app.fonts, t("Counter {counter}", counter=app.counter_label),
+        draw.text(surface, app.fonts, app.counter_title(),
                   pygame.Rect(top.x, top.y, lang.rect.x - top.x - m.gap, top.h),
                   size=m.px(34), bold=True, align="left", colour=draw.BRAND)
         official = app.on_duty()
@@ -138,11 +138,20 @@ class Idle(Screen):
             draw.text(surface, app.fonts, t("No official signed in at this counter"), words,
                       size=m.px(34), colour=draw.MUTED,
                       align="center" if m.portrait else "left")
-        pygame.draw.rect(surface, draw.BRAND, bottom, border_radius=m.px(18))
-        prompt = (t("This screen opens when your dossier is done")
-                  if app.mode == "transaction" else t("Touch the screen to rate our service"))
-        draw.text(surface, app.fonts, prompt, bottom.inflate(-2 * m.margin, -m.margin),
-                  size=m.px(40), bold=True, colour=draw.WHITE)
+        if app.mode == "transaction":
+            # Information, not an invitation: plain text with no band, so it does not
+            # look like a button nobody can press (issue 9).
+            pygame.draw.line(surface, draw.BORDER, bottom.topleft, bottom.topright,
+                             max(1, m.px(2)))
+            draw.text(surface, app.fonts, t("When the official has finished serving you, "
+                                            "this screen will ask for your rating"),
+                      bottom.inflate(-2 * m.margin, -m.px(8)), size=m.px(30),
+                      colour=draw.MUTED)
+        else:
+            pygame.draw.rect(surface, draw.BRAND, bottom, border_radius=m.px(18))
+            draw.text(surface, app.fonts, t("Touch the screen to rate our service"),
+                      bottom.inflate(-2 * m.margin, -m.margin), size=m.px(40), bold=True,
+                      colour=draw.WHITE)
         self.targets = [lang]
 
     def on_background(self, pos) -> None:
@@ -154,12 +163,12 @@ class Idle(Screen):
 
     def on_key(self, key: int, char: str) -> None:
         if char.isdigit() and 1 <= int(char) <= self.app.scale:
-            self.app.rate_position(int(char) - 1)
+            self.app.rate_position(int(char) - 1, f"key {char}")
         elif key in (pygame.K_RETURN, pygame.K_SPACE):
             self.app.start_rating()
 
     def on_button(self, index: int) -> None:
-        self.app.rate_position(index)
+        self.app.rate_position(index, f"button {index + 1}")
 
 
 class Rating(Screen):
@@ -207,7 +216,7 @@ class Rating(Screen):
                 words = pygame.Rect(cell.x + m.px(6), cell.bottom - words_h, cell.w - m.px(12),
                                     words_h - m.px(6))
                 align = "center"
-            draw.face(surface, center, r, colours[i], draw.mood(i, n))
+            draw.face(surface, center, r, colours[i], draw.mood_for(level.score, n))
             draw.text(surface, app.fonts, label, words, size=m.px(30), bold=True, align=align)
             targets.append(Target(f"score:{level.score}", cell))
         self.targets = targets
@@ -220,12 +229,12 @@ class Rating(Screen):
 
     def on_key(self, key: int, char: str) -> None:
         if char.isdigit() and 1 <= int(char) <= self.app.scale:
-            self.app.rate_position(int(char) - 1)
+            self.app.rate_position(int(char) - 1, f"key {char}")
         elif key == pygame.K_ESCAPE:
             self.app.go("idle")
 
     def on_button(self, index: int) -> None:
-        self.app.rate_position(index)
+        self.app.rate_position(index, f"button {index + 1}")
 
 
 class Reasons(Screen):
@@ -241,15 +250,22 @@ class Reasons(Screen):
         targets = self._header(surface, m, t("What was not right? Choose one or more."))
         top = max(self.band_bottom, targets[0].rect.bottom + m.margin) + m.gap
         area = pygame.Rect(m.margin, top, m.w - 2 * m.margin, m.h - top - m.margin)
-        chips_area, bar = stack(area, 1.0, max(m.min_target, m.px(84)), gap=m.gap)
         reasons = app.low_reasons
-        cols = 2 if m.portrait else 3
+        # Two columns, so the longest reason ("Thu phí ngoài quy định, gây phiền hà", the
+        # most serious) keeps a readable size; landscape puts Skip/Done in a column on
+        # the right to leave the chips the height.
+        cols = 2
+        if m.portrait:
+            chips_area, bar = stack(area, 1.0, max(m.min_target, m.px(84)), gap=m.gap)
+            skip, done = row(bar, 1.0, 1.0, gap=m.gap * 2)
+        else:
+            chips_area, bar = row(area, 1.0, m.px(150), gap=m.gap)
+            done, skip = stack(bar, 1.0, 1.0, gap=m.gap * 2)
         rows = math.ceil(len(reasons) / cols)
         for reason, cell in zip(reasons, grid(chips_area, rows, cols, m.px(8))):
             draw.chip(surface, app.fonts, cell, app.label(reason), reason.code in self.chosen,
                       size=m.px(26), radius=m.px(14))
             targets.append(Target(f"reason:{reason.code}", cell))
-        skip, done = row(bar, 1.0, 1.0, gap=m.gap * 2)
         draw.button(surface, app.fonts, skip, t("Skip"), size=m.px(30), radius=m.px(16))
         draw.button(surface, app.fonts, done, t("Done"), primary=True, size=m.px(30),
                     radius=m.px(16))
@@ -265,6 +281,7 @@ class Reasons(Screen):
                 self.chosen.remove(code)
             else:
                 self.chosen.append(code)
+            self.app.save_reasons(list(self.chosen))  # a walk-away keeps what is ticked
             self.app.dirty = True
         elif name == "skip":
             self.app.finish_reasons([])
@@ -278,6 +295,11 @@ class Reasons(Screen):
             self.on_target("done")
         elif key == pygame.K_ESCAPE:
             self.on_target("skip")
+
+    def on_button(self, index: int) -> None:
+        # Buttons cannot tick reasons: a press here is a (new) rating, so a button-only
+        # kiosk is never stuck on this screen; what was ticked is kept and sealed.
+        self.app.rate_position(index, f"button {index + 1}")
 
 
 class Keypad(Screen):
@@ -344,12 +366,13 @@ class Phone(Keypad):
         targets = self._header(surface, m, t("May we call you back?"))
         top = max(self.band_bottom, targets[0].rect.bottom + m.margin) + m.gap
         area = pygame.Rect(m.margin, top, m.w - 2 * m.margin, m.h - top - m.margin)
-        if m.portrait:
-            left, pad = stack(area, 0.45, 0.55, gap=m.gap)
+        if m.portrait:  # the keypad just big enough, the consent sentence the rest
+            consent, number, pad, bar = stack(area, 1.0, m.px(64), 4 * m.min_target + 3 *
+                                              m.px(10), m.min_target, gap=m.gap)
         else:
             left, pad = row(area, 0.55, 0.45, gap=m.px(20))
-        consent, number, bar = stack(left, 1.0, m.px(84), max(m.min_target, m.px(84)),
-                                     gap=m.gap)
+            consent, number, bar = stack(left, 1.0, m.px(84), max(m.min_target, m.px(84)),
+                                         gap=m.gap)
         draw.text(surface, app.fonts, self.consent_text(), consent, size=m.px(26),
                   align="left")
         pygame.draw.rect(surface, draw.WHITE, number, border_radius=m.px(10))
@@ -376,19 +399,27 @@ class Phone(Keypad):
         else:
             super().on_target(name)
 
+    def on_button(self, index: int) -> None:
+        self.app.rate_position(index, f"button {index + 1}")  # as on the reasons screen
+
 
 class Thanks(Screen):
     name = "thanks"
     citizen = True
 
-    def enter(self, low: bool = False, **params) -> None:
+    def enter(self, low: bool = False, contact: bool = False, **params) -> None:
         self.low = low
+        self.contact = contact
         self.until = self.app.clock() + self.app.flow.thanks_seconds
+        self.lit = False
 
     def next_tick(self) -> float | None:
-        return self.until
+        return self.until if self.lit else min(self.until, self.app.cooldown_until)
 
     def tick(self, now: float) -> None:
+        if not self.lit and now >= self.app.cooldown_until:
+            self.lit = True  # the cooldown is over: the next citizen's press counts
+            self.app.lights(self.app.can_rate())
         if now >= self.until:
             self.app.go("idle")
 
@@ -405,13 +436,22 @@ class Thanks(Screen):
         draw.text(surface, app.fonts, t("Thank you!"), big, size=m.px(64), bold=True,
                   colour=draw.BRAND)
         more = t("Your rating has been recorded.")
-        if self.low:
-            more += "\n" + t("The commune will look into it.")
+        if self.low:  # a reply is promised only to who left a number (issue 9)
+            more += "\n" + (t("The commune will look into it and call you back.")
+                            if self.contact else t("The commune will look into your feedback."))
         draw.text(surface, app.fonts, more, small, size=m.px(32), valign="top")
         self.targets = []
 
     def on_background(self, pos) -> None:
-        pass  # the cooldown: a tap here must not start another rating
+        self.app.ignore("touch", "thank-you screen")  # a tap here starts no rating
+
+    def on_button(self, index: int) -> None:
+        # The next citizen's press (ignored, with a log line, during the cooldown).
+        self.app.rate_position(index, f"button {index + 1}")
+
+    def on_key(self, key: int, char: str) -> None:
+        if char.isdigit() and 1 <= int(char) <= self.app.scale:
+            self.app.rate_position(int(char) - 1, f"key {char}")
 
 
 class OutOfOrder(Screen):

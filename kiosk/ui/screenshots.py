@@ -95,7 +95,8 @@ def render_scene(config, scene: str, size: tuple[int, int], fonts: Fonts | None 
             app = KioskApp(config, outbox, surface, fonts=fonts)
             _stage(app, scene)
             app.render()
-            found = problems(app.screen.targets, size)
+            # targets (on screen, big enough, apart) and text (never below the minimum)
+            found = problems(app.screen.targets, size) + list(app.fonts.report)
             app.close()
         return surface, found
 
