@@ -355,10 +355,12 @@ class Outbox:
         return out
 
     def score_counts(self) -> tuple[dict[str, int], int]:
-        """Ratings held by score ({"1": n, ...}) and how many are flagged suspect."""
+        """Ratings held by score ({"1": n, ...}) and how many are flagged suspect. A row
+        whose body is damaged is left out here (the uplink reports it as rejected)."""
         by_score = {str(score): n for score, n in self.db.execute(
-            "SELECT json_extract(body, '$.score'), count(*) FROM ratings GROUP BY 1")}
-        suspect = self.db.execute("SELECT count(*) FROM ratings WHERE "
+            "SELECT json_extract(body, '$.score'), count(*) FROM ratings "
+            "WHERE json_valid(body) GROUP BY 1")}
+        suspect = self.db.execute("SELECT count(*) FROM ratings WHERE json_valid(body) AND "
                                   "json_extract(body, '$.suspect') IS NOT NULL").fetchone()[0]
         return by_score, suspect
 

@@ -100,9 +100,10 @@ def test_batch_size_at_its_maximum_with_ordinary_ratings(site, procs):
     assert stats["ratings"] == 3000 and stats["rejected"] == 0
 
 
-def at_the_limits() -> contract.Rating:
+def at_the_limits(n: int) -> contract.Rating:
     """A valid record with every text field at the contract's limit, in the characters
-    that take the most bytes on the wire (3-byte UTF-8, escaped quote, control)."""
+    that take the most bytes on the wire (3-byte UTF-8, escaped quote, control). The
+    transaction differs per record: the server keeps one rating per transaction."""
     text = ("ệ\"\x01" * 70)[:200]
     reading = Clock("synced").read()
     return contract.Rating(
@@ -110,7 +111,7 @@ def at_the_limits() -> contract.Rating:
         scale=4, created_at=reading.wall, clock_synced=True, boot_id=reading.boot_id,
         mono=reading.mono, official="cb-" + "a" * 60,
         reasons=[f"r{i:02d}" + "x" * 37 for i in range(12)], dossier=text, procedure=text,
-        field=text, transaction=text, suspect=None, lang="z" * 40,
+        field=text, transaction=(f"{n:06d}" + text)[:200], suspect=None, lang="z" * 40,
         contact=contract.Contact(phone="+" + "9" * 15, consent=True,
                                  consent_text=("ệ\"\x01" * 170)[:500]))
 
@@ -118,8 +119,8 @@ def at_the_limits() -> contract.Rating:
 def test_default_batch_size_with_every_text_field_at_its_limit(site, procs):
     conf = site.kiosk("k01")  # batch_size = 250, the default
     with Outbox(site.folder / "kiosk-k01.db") as outbox:
-        for _ in range(600):
-            outbox.add(at_the_limits())
+        for n in range(600):
+            outbox.add(at_the_limits(n))
         size = len(outbox.due(1)[0][1].encode())
     assert size * 250 > contract.MAX_BATCH_BYTES  # the old uplink's batch did not fit
     procs(["server", "run", "--config", str(site.server_conf)], site.folder / "server.log")
@@ -136,7 +137,7 @@ def test_the_uplink_splits_and_marks_only_what_is_truly_invalid(site, procs):
     broken_id = str(uuid.uuid4())
     with Outbox(site.folder / "kiosk-k01.db") as outbox:
         # a row whose body is damaged (not JSON): it spoils every message it is in
-        outbox.add(at_the_limits())
+        outbox.add(at_the_limits(0))
         outbox.db.execute("UPDATE ratings SET id = ?, body = ? WHERE id = (SELECT id FROM "
                           "ratings ORDER BY rowid DESC LIMIT 1)",
                           [broken_id, '{"id":"%s","v":1,"kiosk":' % broken_id])
