@@ -47,8 +47,11 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
             "all ratings this often (picks up ratings re-placed in time)", minimum=1),
     Setting("followup", "low_at_or_below", int, 0, "a rating with this score or lower opens "
             "a follow-up case; 0 = the scale's 'dissatisfied' levels", minimum=0, maximum=5),
-    Setting("followup", "deadline_days", float, 3.0, "days to close a case before it is "
-            "escalated", minimum=0.01),
+    Setting("followup", "deadline_days", float, 3.0, "working days to close a case before "
+            "it is overdue (weekends and Vietnam's public holidays do not count; the "
+            "deadline is 17:00 on the last day)", minimum=0.01),
+    Setting("web", "lowest_min_ratings", int, 20, "ratings an official needs in the "
+            "quarter to be listed among the overview's three lowest", minimum=1),
     Setting("alerts", "webhooks", list, (), "URLs each alert is POSTed to (body as in "
             "[alerts] style)"),
     Setting("alerts", "telegram_webhooks", list, (), "Telegram-bot sendMessage URLs "

@@ -189,6 +189,46 @@ def queue(conn: sqlite3.Connection, *, state: str = "active", official: str | No
     return [_case(r) for r in rows]
 
 
+def search(conn: sqlite3.Connection, *, state: str = "active", official: str | None = None,
+           assignee: str | None = None, since: float | None = None,
+           until: float | None = None, page: int = 1, per_page: int = 50,
+           now: float | None = None) -> tuple[list[dict], int]:
+    """One page of the follow-up queue with its filters, and how many cases match in
+    all: the page says "page 3 of 28" instead of silently stopping at 200 rows."""
+    now = time.time() if now is None else now
+    clauses, args = [], []
+    if state == "active":
+        clauses.append("state != 'closed'")
+    elif state == "overdue":
+        clauses.append("state != 'closed' AND deadline < ?")
+        args.append(now)
+    elif state in STATES:
+        clauses.append("state = ?")
+        args.append(state)
+    if official:
+        clauses.append("official = ?")
+        args.append(official)
+    if assignee == "-":
+        clauses.append("assignee IS NULL")
+    elif assignee:
+        clauses.append("assignee = ?")
+        args.append(assignee)
+    if since is not None:
+        clauses.append("occurred_at >= ?")
+        args.append(since)
+    if until is not None:
+        clauses.append("occurred_at < ?")
+        args.append(until)
+    where = "WHERE " + " AND ".join(clauses) if clauses else ""
+    total = conn.execute(f"SELECT count(*) FROM cases {where}", args).fetchone()[0]
+    order = "closed_at DESC, id DESC" if state == "closed" else "deadline, id"
+    page = max(1, int(page))
+    rows = conn.execute(f"SELECT {', '.join(CASE_COLUMNS)} FROM cases {where} "
+                        f"ORDER BY {order} LIMIT ? OFFSET ?",
+                        [*args, per_page, (page - 1) * per_page])
+    return [_case(r) for r in rows], total
+
+
 def counts(conn: sqlite3.Connection, now: float | None = None) -> dict:
     now = time.time() if now is None else now
     # Separate counts, each answered from the (state, deadline) index.

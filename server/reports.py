@@ -95,6 +95,8 @@ def to_xlsx(data: dict, commune_name: str) -> bytes:
     ws.column_dimensions["B"].width = 14
     fill = PatternFill("solid", fgColor="DDEBF7")
     for dim, vi, _ in SECTIONS:
+        if dim in data.get("withheld", ()):  # the role may not see it (visibility.py)
+            continue
         sheet = wb.create_sheet(vi)
         sheet.append(HEAD)
         for cell in sheet[1]:
@@ -132,6 +134,8 @@ def to_csv(data: dict) -> str:
     w.writerow([data["period"], "commune", "", "", s["count"], s["satisfied"], s["rate"],
                 s["low"], s["suspect"]])
     for dim, _, _ in SECTIONS:
+        if dim in data.get("withheld", ()):  # the role may not see it (visibility.py)
+            continue
         for row in _rows(data, dim):
             w.writerow([data["period"], dim, *row])
     for r in data["reasons"]:
@@ -186,9 +190,12 @@ def to_docx(data: dict, commune_name: str, number: str = "    /BC-UBND") -> byte
          f"{s['satisfied']} lượt hài lòng trở lên, đạt tỷ lệ {rate}; {s['low']} lượt không "
          f"hài lòng. {s['suspect']} lượt nghi bấm thử không được tính vào chỉ số.")
     heading("II. KẾT QUẢ THEO CÔNG CHỨC")
-    _table(doc, ["Công chức", "Số lượt", "Tỷ lệ hài lòng (%)", "Không hài lòng"],
-           [[r.get("name") or r["key"] or "—", r["count"], r["rate"], r["low"]]
-            for r in data["by_official"]])
+    if "official" in data.get("withheld", ()):  # the role may not see it (visibility.py)
+        para("Số liệu theo từng công chức do lãnh đạo UBND xã quản lý, không in trong bản này.")
+    else:
+        _table(doc, ["Công chức", "Số lượt", "Tỷ lệ hài lòng (%)", "Không hài lòng"],
+               [[r.get("name") or r["key"] or "—", r["count"], r["rate"], r["low"]]
+                for r in data["by_official"]])
     heading("III. KẾT QUẢ THEO LĨNH VỰC")
     _table(doc, ["Lĩnh vực", "Số lượt", "Tỷ lệ hài lòng (%)", "Không hài lòng"],
            [[r["key"] or "—", r["count"], r["rate"], r["low"]] for r in data["by_field"]])
