@@ -47,6 +47,10 @@ for (const el of document.querySelectorAll('body *')) {
   const r = el.getBoundingClientRect();
   if (r.width && r.right > window.innerWidth + 1) out.clipped.push(el.tagName + '.' + el.className);
 }
+// A table box that scrolls (or clips) sideways hides its last column.
+for (const box of document.querySelectorAll('.scroll')) {
+  if (box.scrollWidth > box.clientWidth + 1) out.clipped.push('scrolling box: ' + box.innerText.slice(0, 30));
+}
 // Text that runs past the edge (a cell too narrow for its words) counts too.
 const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
 for (let n; (n = walker.nextNode());) {
