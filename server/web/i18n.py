@@ -189,8 +189,8 @@ def translate(key: str, lang: str, **kw) -> str:
 # Alert texts by kind, from the alert's data (the stored message is Vietnamese, for
 # webhooks; the page shows the reader's language).
 ALERT_TEXT: dict[str, tuple[str, str]] = {
-    "low-rating": ("Đánh giá {score}/{scale} cho {official} tại quầy {counter}",
-                   "Rated {score}/{scale}: {official} at counter {counter}"),
+    "low-rating": ("Đánh giá {score}/{scale} cho {official} tại quầy {counter_name}",
+                   "Rated {score}/{scale}: {official} at counter {counter_name}"),
     "official-repeated": ("{official}: {low} đánh giá không hài lòng trong {days} ngày",
                           "{official}: {low} low ratings in {days} days"),
     "kiosk-offline": ("Thiết bị {kiosk} mất kết nối từ {since}",
@@ -199,6 +199,11 @@ ALERT_TEXT: dict[str, tuple[str, str]] = {
                 "Kiosk {kiosk} has {backlog} ratings not yet sent"),
     "case-overdue": ("Phản ánh #{case} ({official}) quá hạn xử lý",
                      "Case #{case} ({official}) is past its deadline"),
+    # Issue 10: alerts stored since carry names; older ones fall back to their message.
+    "case-assigned": ("{by} giao phản ánh #{case} ({official}) cho {assignee}",
+                      "{by} assigned case #{case} ({official}) to {assignee}"),
+    "low-summary": ("{cases} đánh giá không hài lòng chưa được báo (phản ánh #{first}–#{last})",
+                    "{cases} low ratings not yet alerted (cases #{first}–#{last})"),
 }
 
 
