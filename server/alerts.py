@@ -133,11 +133,12 @@ def _raise_many(conn: sqlite3.Connection, items: list[tuple], webhooks: tuple[st
     fresh = [i for i in items if i[0] not in known]
     if not fresh and not mark_cases:
         return []
+    fresh = _fold_floods(fresh, settings)
     ids = []
     immediate = set(settings.immediate) if settings is not None else set(ROUTES)
     digest_at = next_digest(now, settings.digest_hour) if settings is not None else now
     with conn:
-        for key, kind, subject, message, payload in fresh:
+        for key, kind, subject, message, payload, *quiet in fresh:
             route = route_of(kind, payload)
             cur = conn.execute(
                 "INSERT OR IGNORE INTO alerts (key, at, kind, subject, message, payload, "
@@ -151,10 +152,36 @@ def _raise_many(conn: sqlite3.Connection, items: list[tuple], webhooks: tuple[st
                     "INSERT INTO alert_deliveries (alert_id, webhook, next_at, digest) "
                     "VALUES (?,?,?,?)",
                     [(cur.lastrowid, url, digest_at if later else now, int(later))
-                     for url in webhooks if _wants(settings, url, route)])
+                     for url in webhooks if not quiet and _wants(settings, url, route)])
                 log.info("alert %s: %s", kind, message)
         conn.executemany("UPDATE cases SET alerted = 1 WHERE id = ?", [(i,) for i in mark_cases])
     return ids
+
+
+def _fold_floods(fresh: list[tuple], settings) -> list[tuple]:
+    """More than ``summary_over`` new alerts of one kind at once (a first start on an old
+    store: every old case overdue, every official over the limit) are stored as usual,
+    so the dashboard lists them, but sent as ONE summary message."""
+    over = getattr(settings, "summary_over", None)
+    if over is None:
+        return fresh
+    by_kind: dict[str, list[tuple]] = {}
+    for item in fresh:
+        by_kind.setdefault(item[1], []).append(item)
+    out = []
+    for kind, group in by_kind.items():
+        if len(group) <= over or kind in ("low-summary", "kiosk-offline", "backlog"):
+            out += group
+            continue
+        out += [(*item[:5], "quiet") for item in group]
+        names = [i[4].get("official_name") or i[2] for i in group][:8]
+        out.append((f"summary:{kind}:{group[0][0]}:{len(group)}", "low-summary", "",
+                    f"{len(group)} cảnh báo “{KINDS[kind][0]}” cùng lúc: "
+                    + "; ".join(str(n) for n in names) + ("…" if len(group) > 8 else "")
+                    + ". Xem danh sách trong trang Cảnh báo.",
+                    {"cases": len(group), "kind": kind, "first": group[0][4].get("case"),
+                     "last": group[-1][4].get("case")}))
+    return out
 
 
 def _lookup(conn: sqlite3.Connection, table: str) -> dict[str, str]:

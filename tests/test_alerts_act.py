@@ -180,3 +180,23 @@ def test_routing_lowest_now_others_in_one_daily_digest(tmp_path, receivers):
     assert later[0]["message"].count("\n- ") == 2
     assert len(box.messages) == 1                            # email_routes: no digest mail
     db.close()
+
+
+def test_many_overdue_cases_at_first_start_are_one_message(tmp_path, receivers):
+    base, smtp_port, box = receivers
+    config = load(tmp_path, _settings(base, smtp_port, "summary_over = 5\n"))
+    store_ratings(config, [rating(1) for _ in range(4)] +
+                  [rating(1, official=f"cb-{i}") for i in range(8)])
+    db = connect(config.store.path)
+    conn = db.conn
+    followup.open_cases(conn, low_at_or_below=0, deadline_days=1, now=time.time() - 9 * 86400)
+    alerts.check(conn, config.alerts, alerts.channels(config.alerts))  # the 12 low ratings
+    _deliver(conn, config)
+    _Hook.received.clear()
+    followup.escalate_overdue(conn)
+    alerts.check(conn, config.alerts, alerts.channels(config.alerts))
+    _deliver(conn, config)
+    bodies = [b for p, b in _Hook.received if p == "/hook"]
+    assert [b["kind"] for b in bodies] == ["low-summary"], bodies
+    assert len(alerts.listing(conn, kinds=("case-overdue",))) == 12  # all listed on the page
+    db.close()
