@@ -200,3 +200,22 @@ def test_many_overdue_cases_at_first_start_are_one_message(tmp_path, receivers):
     assert [b["kind"] for b in bodies] == ["low-summary"], bodies
     assert len(alerts.listing(conn, kinds=("case-overdue",))) == 12  # all listed on the page
     db.close()
+
+
+def test_the_assignee_is_emailed_with_the_case_link(tmp_path, receivers):
+    base, smtp_port, box = receivers
+    config = load(tmp_path, _settings(base, smtp_port,
+                                      'assignee_emails = ["vanphong=vp@xa.test"]\n'))
+    _roster(config)
+    store_ratings(config, [rating(1, official="cb-le-van-cuong", reasons=("late-result",))])
+    db = connect(config.store.path)
+    conn = db.conn
+    followup.open_cases(conn, low_at_or_below=0, deadline_days=3)
+    followup.assign(conn, 1, "vanphong", "chutich")
+    alerts.case_assigned(conn, config.alerts, followup.get(conn, 1), "vanphong", "chutich")
+    _deliver(conn, config)
+    db.close()
+    mine = [text for to, text in box.messages if to == ["vp@xa.test"]]
+    assert len(mine) == 1
+    assert "https://hailong.xa.test/cases/1" in mine[0] and "Lê Văn Cường" in mine[0]
+    assert "Trễ hẹn" in mine[0] and "chutich" in mine[0]
