@@ -197,10 +197,11 @@ def search(conn: sqlite3.Connection, *, state: str = "active", official: str | N
     all: the page says "page 3 of 28" instead of silently stopping at 200 rows."""
     now = time.time() if now is None else now
     clauses, args = [], []
+    # IN, not !=, so SQLite can walk the (state, deadline) index.
     if state == "active":
-        clauses.append("state != 'closed'")
+        clauses.append("state IN ('open', 'in-progress')")
     elif state == "overdue":
-        clauses.append("state != 'closed' AND deadline < ?")
+        clauses.append("state IN ('open', 'in-progress') AND deadline < ?")
         args.append(now)
     elif state in STATES:
         clauses.append("state = ?")
