@@ -84,7 +84,7 @@ def test_previous_period_and_range_on_every_figure_page(busy):
     _, app = busy
     client = app.test_client()
     login(client, "leader")
-    for page in ("/officials", "/counters", "/fields", "/officials/cb-an", "/reports"):
+    for page in ("/", "/officials", "/counters", "/fields", "/officials/cb-an", "/reports"):
         html = client.get(page).get_data(as_text=True)
         assert 'name="from"' in html and 'name="to"' in html, page
         assert "Kỳ trước" in html, page

@@ -124,12 +124,16 @@ def overview():
         return redirect(url_for("pages.fleet"))
     conn = g.db
     cards = []
-    for key, title in (("today", "today"), ("month", "this_month"),
-                       ("quarter", "this_quarter")):
-        p = figures.parse_period(key)
+    # The third card, the lowest three and the reasons follow the period selector
+    # (this quarter unless another period or range is chosen).
+    quarter = _period("quarter")
+    chosen = "this_quarter" if quarter == figures.parse_period("quarter") else None
+    for key, title in (("today", "today"), ("month", "this_month"), (quarter, chosen)):
+        p = key if isinstance(key, figures.Period) else figures.parse_period(key)
+        title = _(title) if title else p.label(g.lang)
         before = periods.previous(p)
         now_fig, prev_fig = figures.summary(conn, p), figures.summary(conn, before)
-        cards.append({"title": _(title), "period": p, **now_fig, "previous": before,
+        cards.append({"title": title, "period": p, **now_fig, "previous": before,
                       "prev_rate": prev_fig["rate"], "prev_count": prev_fig["count"],
                       "change": periods.change(now_fig["rate"], prev_fig["rate"])})
     today = local_day(time.time())
@@ -137,7 +141,6 @@ def overview():
                             today.fromordinal(today.toordinal() + 1))
     daily = figures.trend(conn, last30, "day")
     months = figures.trend(conn, figures.last_months(today), "month")
-    quarter = figures.parse_period("quarter")
     config = current_app.config["HAILONG"]
     min_n = config.web.lowest_min_ratings
     lowest = []
@@ -160,7 +163,7 @@ def overview():
         cases=followup.counts(conn),
         reasons=charts.hbars([(_(f"reason_{r['code']}"), r["count"])
                               for r in figures.reasons(conn, quarter)][:8]),
-        quarter=quarter, lowest=lowest, min_ratings=min_n, overdue=overdue,
+        quarter=quarter, period=quarter, lowest=lowest, min_ratings=min_n, overdue=overdue,
         n_overdue=n_overdue)
 
 
