@@ -49,6 +49,7 @@ KINDS = {
     "case-overdue": ("Phản ánh quá hạn xử lý", "Follow-up case overdue"),
     "case-assigned": ("Phản ánh được giao", "Case assigned"),
     "low-summary": ("Tổng hợp đánh giá không hài lòng", "Summary of low ratings"),
+    "alert-summary": ("Tổng hợp cảnh báo cùng loại", "Summary of alerts of one kind"),
 }
 # What ``[alerts] immediate`` and the channels' route lists name: the kinds, plus
 # "lowest-rating" (a low rating at the scale's lowest level).
@@ -170,17 +171,18 @@ def _fold_floods(fresh: list[tuple], settings) -> list[tuple]:
         by_kind.setdefault(item[1], []).append(item)
     out = []
     for kind, group in by_kind.items():
-        if len(group) <= over or kind in ("low-summary", "kiosk-offline", "backlog"):
+        if len(group) <= over or kind in ("low-summary", "alert-summary", "kiosk-offline",
+                                          "backlog"):
             out += group
             continue
         out += [(*item[:5], "quiet") for item in group]
         names = [i[4].get("official_name") or i[2] for i in group][:8]
-        out.append((f"summary:{kind}:{group[0][0]}:{len(group)}", "low-summary", "",
+        out.append((f"summary:{kind}:{group[0][0]}:{len(group)}", "alert-summary", "",
                     f"{len(group)} cảnh báo “{KINDS[kind][0]}” cùng lúc: "
                     + "; ".join(str(n) for n in names) + ("…" if len(group) > 8 else "")
                     + ". Xem danh sách trong trang Cảnh báo.",
-                    {"cases": len(group), "kind": kind, "first": group[0][4].get("case"),
-                     "last": group[-1][4].get("case")}))
+                    {"count": len(group), "of": kind, "of_vi": KINDS[kind][0],
+                     "of_en": KINDS[kind][1]}))
     return out
 
 

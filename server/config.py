@@ -61,13 +61,14 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
             "[smtp] host)"),
     Setting("alerts", "webhook_routes", list, (), "routes sent to [alerts] webhooks; empty: "
             "all. Routes: lowest-rating, low-rating, official-repeated, kiosk-offline, "
-            "backlog, case-overdue, case-assigned, low-summary"),
+            "backlog, case-overdue, case-assigned, low-summary, alert-summary"),
     Setting("alerts", "telegram_routes", list, (), "routes sent to telegram_webhooks; "
             "empty: all"),
     Setting("alerts", "email_routes", list, (), "routes e-mailed to [alerts] emails; "
             "empty: all"),
     Setting("alerts", "immediate", list, ("lowest-rating", "official-repeated",
-            "case-overdue", "case-assigned", "low-summary", "kiosk-offline"),
+            "case-overdue", "case-assigned", "low-summary", "alert-summary",
+            "kiosk-offline"),
             "routes sent at once; every other route waits for the daily digest"),
     Setting("alerts", "digest_hour", int, 16, "local hour the daily digest goes out",
             minimum=0, maximum=23),

@@ -197,7 +197,8 @@ def test_many_overdue_cases_at_first_start_are_one_message(tmp_path, receivers):
     alerts.check(conn, config.alerts, alerts.channels(config.alerts))
     _deliver(conn, config)
     bodies = [b for p, b in _Hook.received if p == "/hook"]
-    assert [b["kind"] for b in bodies] == ["low-summary"], bodies
+    assert [b["kind"] for b in bodies] == ["alert-summary"], bodies
+    assert "12 cảnh báo" in bodies[0]["message"]
     assert len(alerts.listing(conn, kinds=("case-overdue",))) == 12  # all listed on the page
     db.close()
 

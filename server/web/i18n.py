@@ -204,6 +204,7 @@ ALERT_TEXT: dict[str, tuple[str, str]] = {
                       "{by} assigned case #{case} ({official}) to {assignee}"),
     "low-summary": ("{cases} đánh giá không hài lòng chưa được báo (phản ánh #{first}–#{last})",
                     "{cases} low ratings not yet alerted (cases #{first}–#{last})"),
+    "alert-summary": ("{count} cảnh báo “{of_vi}” cùng lúc", "{count} “{of_en}” alerts at once"),
 }
 
 
