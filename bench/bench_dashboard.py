@@ -54,7 +54,13 @@ def pages() -> dict[str, str]:
     return {"overview": "/", "officials": f"/officials?period={q}",
             "official": f"/officials/cb-le-van-cuong?period={q}",
             "report": f"/reports?period={q}", "report_year": "/reports?period=year",
-            "cases": "/cases", "api_report": f"/api/v1/report?period={q}"}
+            "cases": "/cases", "api_report": f"/api/v1/report?period={q}",
+            # issue 10: a deep page of the queue, its filters, a date range, last quarter
+            "cases_page40": "/cases?state=all&page=40",
+            "cases_filtered": "/cases?state=all&official=cb-le-van-cuong&assignee=-"
+                              "&from=2026-01-01&to=2026-06-30",
+            "fields_range": "/fields?from=2026-01-01&to=2026-06-30",
+            "officials_prev": "/officials?period=prev-quarter"}
 
 
 def pct(values: list[float], p: float) -> float:

@@ -50,9 +50,44 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
             "all ratings this often (picks up ratings re-placed in time)", minimum=1),
     Setting("followup", "low_at_or_below", int, 0, "a rating with this score or lower opens "
             "a follow-up case; 0 = the scale's 'dissatisfied' levels", minimum=0, maximum=5),
-    Setting("followup", "deadline_days", float, 3.0, "days to close a case before it is "
-            "escalated", minimum=0.01),
-    Setting("alerts", "webhooks", list, (), "URLs each alert is POSTed to"),
+    Setting("followup", "deadline_days", float, 3.0, "working days to close a case before "
+            "it is overdue (weekends and Vietnam's public holidays do not count; the "
+            "deadline is 17:00 on the last day)", minimum=0.01),
+    Setting("web", "lowest_min_ratings", int, 20, "ratings an official needs in the "
+            "quarter to be listed among the overview's three lowest", minimum=1),
+    Setting("alerts", "webhooks", list, (), "URLs each alert is POSTed to (body as in "
+            "[alerts] style)"),
+    Setting("alerts", "telegram_webhooks", list, (), "Telegram-bot sendMessage URLs "
+            "(https://…/bot<TOKEN>/sendMessage, or a relay such as a Zalo bridge that takes "
+            "the same {chat_id, text} body); each alert is POSTed there too"),
+    Setting("alerts", "emails", list, (), "addresses each alert is e-mailed to (needs "
+            "[smtp] host)"),
+    Setting("alerts", "webhook_routes", list, (), "routes sent to [alerts] webhooks; empty: "
+            "all. Routes: lowest-rating, low-rating, official-repeated, kiosk-offline, "
+            "backlog, case-overdue, case-assigned, low-summary, alert-summary"),
+    Setting("alerts", "telegram_routes", list, (), "routes sent to telegram_webhooks; "
+            "empty: all"),
+    Setting("alerts", "email_routes", list, (), "routes e-mailed to [alerts] emails; "
+            "empty: all"),
+    Setting("alerts", "immediate", list, ("lowest-rating", "official-repeated",
+            "case-overdue", "case-assigned", "low-summary", "alert-summary",
+            "kiosk-offline"),
+            "routes sent at once; every other route waits for the daily digest"),
+    Setting("alerts", "digest_hour", int, 16, "local hour the daily digest goes out",
+            minimum=0, maximum=23),
+    Setting("alerts", "summary_over", int, 10, "more new low ratings than this in one look "
+            "(a first start, an outage) become one summary alert", minimum=1),
+    Setting("alerts", "base_url", str, "", "the dashboard's address as leaders reach it, "
+            "e.g. 'https://hailong.xa-tan-lap.gov.vn'; alerts link to <base_url>/cases/<id>"),
+    Setting("alerts", "assignee_emails", list, (), "'username=address' pairs: an assignee "
+            "is e-mailed when a case is given to them"),
+    Setting("smtp", "host", str, "", "SMTP server for e-mail (alerts, reports); empty: no "
+            "e-mail"),
+    Setting("smtp", "port", int, 587, "SMTP port", minimum=1, maximum=65535),
+    Setting("smtp", "username", str, "", "SMTP login; empty: no login"),
+    Setting("smtp", "password", str, "", "SMTP password", secret=True),
+    Setting("smtp", "sender", str, "hailong@localhost", "From: address of e-mail sent"),
+    Setting("smtp", "starttls", bool, True, "upgrade the SMTP connection with STARTTLS"),
     Setting("alerts", "style", str, "json", "webhook body: plain JSON, or Telegram "
             "sendMessage style ({chat_id, text})", choices=("json", "telegram")),
     Setting("alerts", "telegram_chat_id", str, "", "chat_id for style = 'telegram'"),

@@ -1,7 +1,10 @@
 """Follow-up cases: every low rating opens one (DOMAIN.md "Follow-up of a low rating").
 
 open → in progress (assigned) → closed with an outcome; a case still open past its
-deadline is escalated. Every action goes to the audit log. Opening is idempotent
+deadline is flagged overdue (and alerted). Deadlines count working days: weekends and
+Vietnam's public holidays, Tết included, do not count (``server/workdays.py``); a
+leader can move a deadline, with a reason that goes to the audit log. Closing a case
+closes its alerts. Every action goes to the audit log. Opening is idempotent
 (one case per rating, ``rating_id`` is unique) and is done both in the ingest
 callback and at start-up from ratings that have no case yet, so a crash between the
 ratings commit and the callback loses no case.
@@ -24,7 +27,7 @@ from sqlite_utils import Migrations
 from hailong.domain import Label
 from hailong.errors import HailongError
 
-from . import accounts
+from . import accounts, alerts, workdays
 
 migrations = Migrations("hailong-server-followup")
 
@@ -99,7 +102,9 @@ def open_cases(conn: sqlite3.Connection, *, low_at_or_below: int, deadline_days:
 
 def _open(conn: sqlite3.Connection, low_at_or_below: int, deadline_days: float, now: float,
           ids: list[str] | None) -> int:
-    args: list = [now, now + deadline_days * 86400]
+    # ``deadline_days`` counts working days (issue 10): 3 days opened on the Friday
+    # before Tết end after Tết, not on its first day.
+    args: list = [now, workdays.deadline(now, deadline_days)]
     only = ""
     if ids is not None:
         only = f"AND r.id IN ({','.join('?' * len(ids))})"
@@ -184,6 +189,47 @@ def queue(conn: sqlite3.Connection, *, state: str = "active", official: str | No
     return [_case(r) for r in rows]
 
 
+def search(conn: sqlite3.Connection, *, state: str = "active", official: str | None = None,
+           assignee: str | None = None, since: float | None = None,
+           until: float | None = None, page: int = 1, per_page: int = 50,
+           now: float | None = None) -> tuple[list[dict], int]:
+    """One page of the follow-up queue with its filters, and how many cases match in
+    all: the page says "page 3 of 28" instead of silently stopping at 200 rows."""
+    now = time.time() if now is None else now
+    clauses, args = [], []
+    # IN, not !=, so SQLite can walk the (state, deadline) index.
+    if state == "active":
+        clauses.append("state IN ('open', 'in-progress')")
+    elif state == "overdue":
+        clauses.append("state IN ('open', 'in-progress') AND deadline < ?")
+        args.append(now)
+    elif state in STATES:
+        clauses.append("state = ?")
+        args.append(state)
+    if official:
+        clauses.append("official = ?")
+        args.append(official)
+    if assignee == "-":
+        clauses.append("assignee IS NULL")
+    elif assignee:
+        clauses.append("assignee = ?")
+        args.append(assignee)
+    if since is not None:
+        clauses.append("occurred_at >= ?")
+        args.append(since)
+    if until is not None:
+        clauses.append("occurred_at < ?")
+        args.append(until)
+    where = "WHERE " + " AND ".join(clauses) if clauses else ""
+    total = conn.execute(f"SELECT count(*) FROM cases {where}", args).fetchone()[0]
+    order = "closed_at DESC, id DESC" if state == "closed" else "deadline, id"
+    page = max(1, int(page))
+    rows = conn.execute(f"SELECT {', '.join(CASE_COLUMNS)} FROM cases {where} "
+                        f"ORDER BY {order} LIMIT ? OFFSET ?",
+                        [*args, per_page, (page - 1) * per_page])
+    return [_case(r) for r in rows], total
+
+
 def counts(conn: sqlite3.Connection, now: float | None = None) -> dict:
     now = time.time() if now is None else now
     # Separate counts, each answered from the (state, deadline) index.
@@ -250,6 +296,23 @@ def close(conn: sqlite3.Connection, case_id: int, outcome: str, by: str,
         conn.execute("UPDATE cases SET state = 'closed', outcome = ?, closed_at = ?, "
                      "closed_by = ? WHERE id = ?", [outcome, time.time(), by, case_id])
     accounts.audit(conn, by, "case.closed", f"case:{case_id}", {"outcome": outcome})
+    alerts.close_for_case(conn, case_id, by)
+
+
+def set_deadline(conn: sqlite3.Connection, case_id: int, deadline: float, reason: str,
+                 by: str) -> None:
+    """Move a case's deadline; the reason is required and goes to the audit log."""
+    case = _require(conn, case_id)
+    reason = reason.strip()[:500]
+    if not reason:
+        raise CaseError("give a reason for changing the deadline")
+    with conn:
+        # A new deadline in the future lifts the overdue flag; the old one stays in the audit.
+        conn.execute("UPDATE cases SET deadline = ?, escalated_at = CASE WHEN ? > ? THEN NULL "
+                     "ELSE escalated_at END WHERE id = ?",
+                     [deadline, deadline, time.time(), case_id])
+    accounts.audit(conn, by, "case.deadline", f"case:{case_id}",
+                   {"from": case["deadline"], "to": deadline, "reason": reason})
 
 
 def reopen(conn: sqlite3.Connection, case_id: int, by: str) -> None:

@@ -92,7 +92,7 @@ def xlsx(data: dict, commune_name: str) -> bytes:
                                      data["compare"]["year_before"]) if c]
     for label, key, fmt in (("Số lượt đánh giá", "count", INT), ("Hài lòng", "satisfied", INT),
                             ("Tỷ lệ hài lòng", "rate", PCT), ("Không hài lòng", "low", INT),
-                            ("Nghi bấm thử (không tính)", "suspect", INT)):
+                            ("Bị gắn cờ (không tính)", "suspect", INT)):
         get = (lambda x, k=key: _frac(x[k])) if key == "rate" else (lambda x, k=key: x[k])
         row(ws, [label, get(s), *(get(o) for o in others)], [None] + [fmt] * (1 + len(others)))
         ws.cell(ws.max_row, 1).font = bold
@@ -119,7 +119,7 @@ def xlsx(data: dict, commune_name: str) -> bytes:
         sheet = wb.create_sheet(vi)
         cols = (["Mã", "Họ và tên"] if dim == "official" else [vi])
         head(sheet, cols + ["Số lượt đánh giá", "Hài lòng", "Tỷ lệ hài lòng",
-                            "Không hài lòng", "Nghi bấm thử (không tính)"])
+                            "Không hài lòng", "Bị gắn cờ (không tính)"])
         for r in data[f"by_{dim}"]:
             first = [r["key"] or "", _name(dim, r)] if dim == "official" else [_name(dim, r)]
             row(sheet, first + [r["count"], r["satisfied"], _frac(r["rate"]), r["low"],
@@ -161,7 +161,7 @@ def csv_text(data: dict) -> str:
     # OWASP escaping of would-be formulas (issue 8)
     w = textsafe.csv_writer(out, delimiter=CSV_SEPARATOR, lineterminator="\r\n")
     w.writerow(["Kỳ báo cáo", "Nhóm", "Mã", "Tên", "Số lượt đánh giá", "Hài lòng",
-                "Tỷ lệ hài lòng (%)", "Không hài lòng", "Nghi bấm thử (không tính)"])
+                "Tỷ lệ hài lòng (%)", "Không hài lòng", "Bị gắn cờ (không tính)"])
     label = data["label"]
     s = data["summary"]
     w.writerow([label, "Toàn xã", "", "", s["count"], s["satisfied"], _num(s["rate"]),

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from hailong import domain
 
-from . import followup, rollup
+from . import followup, rollup, workdays
 from .rollup import LOCAL
 
 log = logging.getLogger(__name__)
@@ -121,10 +121,12 @@ def seed(db, count: int, *, days: int = 365, seed_value: int = 1,
                         now=now)
     # Seeded cases open when the rating was made, and most of the old ones are done.
     with conn:
+        # Deadlines in working days, as real cases get them (server/workdays.py).
+        conn.create_function("hl_deadline", 2, workdays.deadline, deterministic=True)
         conn.execute("UPDATE cases SET opened_at = occurred_at, "
-                     "deadline = occurred_at + ? WHERE rating_id IN "
+                     "deadline = hl_deadline(occurred_at, ?) WHERE rating_id IN "
                      "(SELECT id FROM ratings WHERE fingerprint LIKE 'seed%')",
-                     [deadline_days * 86400])
+                     [deadline_days])
         outcomes = followup.OUTCOME_CODES
         # Most cases are closed within their deadline; a few older ones stay overdue.
         rows = [r for r in conn.execute(

@@ -8,7 +8,7 @@
 * The housekeeper thread: rebuilds the daily figures now and then, escalates
   overdue cases, deletes expired call-back numbers, raises alerts; it writes only
   when there is something new, in as few transactions as it can.
-* The delivery thread: POSTs alerts to webhooks, retrying with backoff.
+* The delivery thread: sends alerts (webhooks, Telegram, e-mail), retrying with backoff.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ class Watcher:
             followup.purge_contacts(conn, c.privacy.contact_retention_days)
             addressee.purge(conn, c.privacy.contact_retention_days)
             self._last_purge = time.monotonic()
-        if alerts.check(conn, c.alerts, tuple(c.alerts.webhooks)):
+        if alerts.check(conn, c.alerts, alerts.channels(c.alerts)):
             self._deliver.set()
 
     def _housekeep(self) -> None:
@@ -136,9 +136,9 @@ class Watcher:
         with requests.Session() as session:
             while not self._stop.is_set():
                 try:
-                    if a.webhooks:
+                    if alerts.channels(a) or a.assignee_emails:
                         alerts.deliver_due(self._delivery_db.conn, style=a.style,
-                                           chat_id=a.telegram_chat_id,
+                                           chat_id=a.telegram_chat_id, smtp=self.config.smtp,
                                            max_attempts=a.max_attempts, session=session)
                 except Exception:
                     log.exception("alert delivery failed")

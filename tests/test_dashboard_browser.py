@@ -120,7 +120,7 @@ def test_low_rating_to_letter_and_report_in_chromium(tmp_path, broker, site, pro
         driver.find_element(By.CSS_SELECTOR, "#close-form button[type=submit]").click()
         wait_until(lambda: "Đã lưu" in driver.page_source, timeout=20)
         assert "Đã xin lỗi người dân" in driver.page_source
-        assert "case.closed" in driver.page_source  # the audit trail on the page
+        assert "Đóng phản ánh: Đã xin lỗi người dân" in driver.page_source  # the audit, in words
 
         driver.find_element(By.PARTIAL_LINK_TEXT, "Thư xin lỗi").click()
         letter = wait_until(lambda: downloaded(downloads, ".docx"), timeout=30)

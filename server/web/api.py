@@ -6,15 +6,16 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, request
 
 from .. import alerts, figures, followup, reports
-from . import needs
-from .pages import fleet_rows, names
+from . import needs, periods, visibility
+from .pages import fleet_rows, names, queue_filters
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def _period() -> figures.Period:
     try:
-        return figures.parse_period(request.args.get("period", "quarter"))
+        return periods.parse(request.args.get("period"), "quarter",
+                             start=request.args.get("from"), end=request.args.get("to"))
     except figures.PeriodError as e:
         abort(400, str(e))
 
@@ -77,15 +78,17 @@ def reasons():
 @bp.route("/report")
 @needs("reports")
 def report():
-    return reports.build(g.db, _period(), names())
+    return visibility.report_for(reports.build(g.db, _period(), names()), g.user)
 
 
 @bp.route("/cases")
 @needs("followup")
 def cases():
-    state = request.args.get("state", "active")
-    rows = followup.queue(g.db, state=state)
-    return {"state": state, "counts": followup.counts(g.db), "cases": rows}
+    f = queue_filters()
+    per_page = min(500, max(1, request.args.get("per_page", 100, type=int)))
+    rows, total = followup.search(g.db, per_page=per_page, **f)
+    return {"state": f["state"], "counts": followup.counts(g.db), "cases": rows,
+            "total": total, "page": f["page"], "per_page": per_page}
 
 
 @bp.route("/cases/<int:case_id>")

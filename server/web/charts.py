@@ -26,18 +26,27 @@ def rate_bar(rate: float | None, reference: float | None = None, width: int = 12
                   f'rx="3"/>{tick}</svg>')
 
 
+def pair(wide: Markup, narrow: Markup) -> Markup:
+    """A chart drawn twice, one shown on a desktop and one on a phone (CSS picks): an
+    SVG scales its text with its width, so one drawing 960 units wide shows 11-unit
+    labels at 4 px on a 390 px phone (issue 10). The phone's drawing is ~360 units wide
+    with larger type, so it renders at scale ~1 and every label stays ≥ 12 px."""
+    return Markup(f'<div class="chart-wide">{wide}</div><div class="chart-narrow">{narrow}'
+                  '</div>')
+
+
 def trend(points: list[dict], *, labels: list[str], title: str,
           reference: list[float | None] | None = None, width: int = 640,
-          height: int = 220) -> Markup:
+          height: int = 220, phone: bool = False) -> Markup:
     """Bars for the number of ratings, a line for the satisfaction rate (right axis,
     0-100 %), red marks for low ratings; an optional dashed reference line (e.g. the
     whole commune's rate against one official's)."""
-    left, right, top, bottom = 34, 34, 12, 30
+    left, right, top, bottom = (44, 44, 14, 34) if phone else (34, 34, 12, 30)
     pw, ph = width - left - right, height - top - bottom
     n = max(1, len(points))
     step = pw / n
     peak = max([p["count"] for p in points] + [1])
-    parts = [f'<svg class="trend" viewBox="0 0 {width} {height}" role="img" '
+    parts = [f'<svg class="trend{" phone" if phone else ""}" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}"><title>{escape(title)}</title>']
     for frac in (0, 0.5, 1):
         y = top + ph * (1 - frac)
@@ -46,7 +55,7 @@ def trend(points: list[dict], *, labels: list[str], title: str,
                      f'{int(frac * 100)}%</text><text class="axis" x="{left - 4}" '
                      f'y="{y + 4:.1f}" text-anchor="end">{round(peak * frac)}</text>')
     line, ref_line = [], []
-    every = max(1, n // 8)
+    every = max(1, -(-n // (4 if phone else 8)))
     for i, p in enumerate(points):
         x = left + i * step
         h = p["count"] / peak * ph
@@ -77,11 +86,28 @@ def trend(points: list[dict], *, labels: list[str], title: str,
     return Markup("".join(parts))
 
 
-def hbars(items: list[tuple[str, int]], width: int = 600, cls: str = "low") -> Markup:
-    """Horizontal bars with labels (reasons and their counts)."""
+def hbars(items: list[tuple[str, int]], width: int = 600, cls: str = "low",
+          phone: bool | None = None) -> Markup:
+    """Horizontal bars with labels (reasons and their counts); by default both the
+    desktop drawing and the phone's (label above its bar), see ``pair``."""
     if not items:
         return Markup("")
+    if phone is None:
+        return pair(hbars(items, width, cls, False), hbars(items, 340, cls, True))
     peak = max(n for _, n in items) or 1
+    if phone:
+        row = 46
+        parts = [f'<svg class="hbars phone" viewBox="0 0 {width} {row * len(items)}" '
+                 'role="img">']
+        for i, (label, n) in enumerate(items):
+            y = i * row
+            w = n / peak * (width - 60)
+            parts.append(f'<text class="lbl" x="0" y="{y + 17}">{escape(label)}</text>'
+                         f'<rect class="{cls}" x="0" y="{y + 24}" width="{w:.1f}" '
+                         f'height="16" rx="3"/><text class="val" x="{w + 4:.1f}" '
+                         f'y="{y + 38}">{n}</text>')
+        parts.append("</svg>")
+        return Markup("".join(parts))
     row = 26
     label_w = 330
     parts = [f'<svg class="hbars" viewBox="0 0 {width} {row * len(items)}" role="img">']

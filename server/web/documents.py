@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, current_app, g, redirect, request,
 
 from .. import (accounts, addressee, figures, followup, letters, pdf, report_files, reports,
                vnformat)
-from . import needs
+from . import needs, periods, visibility
 from .i18n import WORDS
 
 log = logging.getLogger(__name__)
@@ -145,13 +145,14 @@ def set_addressee(case_id: int):
 
 def report_file(key: str, fmt: str) -> Response:
     try:
-        period = figures.parse_period(key)
+        period = periods.parse(key)
     except figures.PeriodError as e:
         abort(400, str(e))
     if fmt not in ("xlsx", "csv", "docx", "pdf"):
         abort(404)
     from .pages import names
-    data = reports.build(g.db, period, names())
+    # what the user's role may see (one rule for pages, API and exports: visibility.py)
+    data = visibility.report_for(reports.build(g.db, period, names()), g.user)
     if fmt == "xlsx":
         body, mime = report_files.xlsx(data, commune_name()), report_files.XLSX_MIME
     elif fmt == "csv":

@@ -42,7 +42,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "ratings": ("Lượt đánh giá", "Ratings"),
     "rate": ("Tỷ lệ hài lòng", "Satisfaction rate"),
     "low": ("Không hài lòng", "Low ratings"),
-    "suspect": ("Nghi bấm thử (không tính)", "Suspect (left out)"),
+    "suspect": ("Bị gắn cờ, không tính vào chỉ số", "Flagged, left out of the figures"),
     "trend_30": ("30 ngày qua", "Last 30 days"),
     "trend_12": ("12 tháng qua", "Last 12 months"),
     "commune": ("Toàn xã", "Whole commune"),
@@ -67,7 +67,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "score": ("Mức đánh giá", "Rating"),
     "dossier": ("Mã hồ sơ", "Dossier"),
     "deadline": ("Hạn xử lý", "Deadline"),
-    "escalated": ("Đã báo cấp trên", "Escalated"),
+    "escalated": ("Quá hạn", "Overdue"),
     "assignee": ("Người xử lý", "Assigned to"),
     "assign": ("Giao xử lý", "Assign"),
     "outcome": ("Kết quả", "Outcome"),
@@ -121,9 +121,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "nine_months": ("9 tháng", "9 months"),
     "year": ("Năm", "Year"),
     "followup_outcomes": ("Kết quả xử lý phản ánh", "Follow-up outcomes"),
-    "opened": ("Phản ánh mở", "Cases opened"),
+    "opened": ("Phản ánh phát sinh trong kỳ", "Cases raised in the period"),
     "closed": ("Đã xử lý xong", "Closed"),
-    "still_open": ("Còn mở", "Still open"),
+    "still_open": ("Trong đó chưa xử lý xong", "Of which not yet closed"),
     "forbidden": ("Tài khoản của bạn không được xem trang này.",
                   "Your account may not see this page."),
     "not_found": ("Không tìm thấy.", "Not found."),
@@ -151,6 +151,40 @@ WORDS: dict[str, tuple[str, str]] = {
     "alerts_open": ("cảnh báo chưa xem", "unacknowledged alerts"),
 }
 
+# Issue 10 (branch i10-dash): period selectors, overview, queue filters, phone menu.
+WORDS.update({
+    "prev_month": ("Tháng trước", "Last month"),
+    "prev_quarter": ("Quý trước", "Last quarter"),
+    "this_year": ("Năm nay", "This year"),
+    "prev_year": ("Năm trước", "Last year"),
+    "custom_range": ("Từ ngày … đến ngày", "Date range"),
+    "date_from": ("Từ ngày", "From"),
+    "date_to": ("Đến ngày", "To"),
+    "previous_period": ("Kỳ trước", "Previous period"),
+    "vs_previous": ("so với kỳ trước", "against the previous period"),
+    "points": ("điểm %", "points"),
+    "lowest_officials": ("3 công chức có tỷ lệ hài lòng thấp nhất",
+                         "The three officials with the lowest satisfaction"),
+    "min_ratings": ("chỉ tính công chức có từ {n} lượt đánh giá trở lên",
+                    "only officials with at least {n} ratings"),
+    "overdue_cases": ("Phản ánh quá hạn", "Overdue cases"),
+    "none_overdue": ("Không có phản ánh quá hạn.", "No overdue case."),
+    "filter": ("Lọc", "Filter"),
+    "any": ("Tất cả", "Any"),
+    "page_of": ("Trang {page}/{pages} · {total} phản ánh", "Page {page} of {pages} · {total} cases"),
+    "prev_page": ("← Trang trước", "← Previous"),
+    "next_page": ("Trang sau →", "Next →"),
+    "working_days_left": ("còn {n} ngày làm việc", "{n} working days left"),
+    "change_deadline": ("Đổi hạn xử lý", "Change the deadline"),
+    "reason_for_change": ("Lý do đổi hạn", "Reason for the change"),
+    "ack_selected": ("Xác nhận các cảnh báo đã chọn", "Acknowledge the selected alerts"),
+    "ack_all_shown": ("Chọn tất cả", "Select all"),
+    "withheld_for_role": ("Số liệu theo từng công chức, quầy và thiết bị chỉ lãnh đạo được xem.",
+                          "Figures per official, counter and kiosk are for leaders only."),
+    "open_now": ("Đang mở (hiện tại)", "Open now"),
+})
+
+
 for lv in domain.LEVELS[5]:
     WORDS[f"level_{lv.score}_5"] = (lv.vi, lv.en)
 for scale in (3, 4):
@@ -173,8 +207,8 @@ def translate(key: str, lang: str, **kw) -> str:
 # Alert texts by kind, from the alert's data (the stored message is Vietnamese, for
 # webhooks; the page shows the reader's language).
 ALERT_TEXT: dict[str, tuple[str, str]] = {
-    "low-rating": ("Đánh giá {score}/{scale} cho {official} tại quầy {counter}",
-                   "Rated {score}/{scale}: {official} at counter {counter}"),
+    "low-rating": ("Đánh giá {score}/{scale} cho {official} tại quầy {counter_name}",
+                   "Rated {score}/{scale}: {official} at counter {counter_name}"),
     "official-repeated": ("{official}: {low} đánh giá không hài lòng trong {days} ngày",
                           "{official}: {low} low ratings in {days} days"),
     "kiosk-offline": ("Thiết bị {kiosk} mất kết nối từ {since}",
@@ -187,6 +221,12 @@ ALERT_TEXT: dict[str, tuple[str, str]] = {
                    "chờ lãnh đạo xác nhận",
                    "Kiosk {kiosk} sent too many ratings: stored, not counted until a "
                    "leader confirms"),
+    # Issue 10: alerts stored since carry names; older ones fall back to their message.
+    "case-assigned": ("{by} giao phản ánh #{case} ({official}) cho {assignee}",
+                      "{by} assigned case #{case} ({official}) to {assignee}"),
+    "low-summary": ("{cases} đánh giá không hài lòng chưa được báo (phản ánh #{first}–#{last})",
+                    "{cases} low ratings not yet alerted (cases #{first}–#{last})"),
+    "alert-summary": ("{count} cảnh báo “{of_vi}” cùng lúc", "{count} “{of_en}” alerts at once"),
 }
 
 

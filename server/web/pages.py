@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, current_app, g, redirect, render_template, request,
+                   url_for)
 
 import sqlite_utils
 
-from .. import accounts, alerts, figures, followup, reports
+from .. import accounts, alerts, figures, followup, reports, workdays
 from .. import fleet as fleet_store
-from ..rollup import LOCAL, local_day
-from . import charts, documents, needs
+from ..rollup import LOCAL, day_start, local_day
+from . import audit_words, charts, documents, needs, periods, visibility
 from .i18n import alert_text, translate
 from .reasons import reason_label
 
@@ -67,8 +69,10 @@ def official_name(official: str | None) -> str:
 
 
 def _period(default: str = "quarter") -> figures.Period:
+    # Any page's period: a key, last month/quarter/year, or a from–to range (periods.py).
     try:
-        return figures.parse_period(request.args.get("period", default))
+        return periods.parse(request.args.get("period"), default,
+                             start=request.args.get("from"), end=request.args.get("to"))
     except figures.PeriodError as e:
         abort(400, str(e))  # a bad parameter, never a 500 (issue 8)
 
@@ -80,7 +84,23 @@ def page_helpers():
                 a, g.lang, names(), when(a["payload"].get("last_seen"), "%H:%M %d/%m")),
             "rate_bar": charts.rate_bar,
             "period_choices": PERIOD_CHOICES, "now": time.time(),
+            "period_quick": periods.choices(), "previous_period": periods.previous,
+            "period_link": _period_link,
+            "audit_text": lambda a: audit_words.describe(a, g.lang),
+            "days_left": _days_left,
             "alerts_open": _alerts_open() if g.get("user") else 0}
+
+
+def _period_link(key: str) -> str:
+    """This page with another period (other filters kept, the range fields dropped)."""
+    args = {k: v for k, v in request.args.items() if k not in ("period", "from", "to", "page")}
+    args["period"] = key
+    return request.path + "?" + urlencode(args)
+
+
+def _days_left(deadline: float) -> int:
+    """Working days from today to a deadline (negative: that many past it)."""
+    return workdays.working_days_between(local_day(time.time()), local_day(deadline))
 
 
 def _alerts_open() -> int:
@@ -106,24 +126,47 @@ def overview():
         return redirect(url_for("pages.fleet"))
     conn = g.db
     cards = []
-    for key, title in (("today", "today"), ("month", "this_month"),
-                       ("quarter", "this_quarter")):
-        p = figures.parse_period(key)
-        cards.append({"title": _(title), "period": p, **figures.summary(conn, p)})
+    # The third card, the lowest three and the reasons follow the period selector
+    # (this quarter unless another period or range is chosen).
+    quarter = _period("quarter")
+    chosen = "this_quarter" if quarter == figures.parse_period("quarter") else None
+    for key, title in (("today", "today"), ("month", "this_month"), (quarter, chosen)):
+        p = key if isinstance(key, figures.Period) else figures.parse_period(key)
+        title = _(title) if title else p.label(g.lang)
+        before = periods.previous(p)
+        now_fig, prev_fig = figures.summary(conn, p), figures.summary(conn, before)
+        cards.append({"title": title, "period": p, **now_fig, "previous": before,
+                      "prev_rate": prev_fig["rate"], "prev_count": prev_fig["count"],
+                      "change": periods.change(now_fig["rate"], prev_fig["rate"])})
     today = local_day(time.time())
     last30 = figures.Period("last30", today.fromordinal(today.toordinal() - 29),
                             today.fromordinal(today.toordinal() + 1))
     daily = figures.trend(conn, last30, "day")
     months = figures.trend(conn, figures.last_months(today), "month")
-    quarter = figures.parse_period("quarter")
+    config = current_app.config["HAILONG"]
+    min_n = config.web.lowest_min_ratings
+    lowest = []
+    if g.user.can("people"):  # the office role's rule: no per-official figures
+        lowest = [r for r in figures.breakdown(conn, quarter, "official")
+                  if r["key"] and r["count"] >= min_n and r["rate"] is not None]
+        lowest.sort(key=lambda r: (r["rate"], -r["count"]))
+        lowest = lowest[:3]
+    overdue, n_overdue = followup.search(conn, state="overdue", per_page=10)
     return render_template(
         "overview.html", cards=cards,
-        chart30=charts.trend(daily, labels=_labels(daily), title=_("trend_30"), width=960),
-        chart12=charts.trend(months, labels=_labels(months), title=_("trend_12")),
+        chart30=charts.pair(
+            charts.trend(daily, labels=_labels(daily), title=_("trend_30"), width=960),
+            charts.trend(daily, labels=_labels(daily), title=_("trend_30"), width=360,
+                         phone=True)),
+        chart12=charts.pair(
+            charts.trend(months, labels=_labels(months), title=_("trend_12")),
+            charts.trend(months, labels=_labels(months), title=_("trend_12"), width=360,
+                         phone=True)),
         cases=followup.counts(conn),
         reasons=charts.hbars([(reason_label(r["code"]), r["count"])
                               for r in figures.reasons(conn, quarter)][:8]),
-        quarter=quarter)
+        quarter=quarter, period=quarter, lowest=lowest, min_ratings=min_n, overdue=overdue,
+        n_overdue=n_overdue)
 
 
 @bp.route("/officials")
@@ -151,8 +194,10 @@ def official(official: str):
         abort(404)
     return render_template(
         "official.html", official=official, period=period, mine=mine, commune=commune,
-        chart=charts.trend(own, labels=_labels(own), reference=ref,
-                           title=f"{official_name(official)} — {_('trend_12')}"),
+        chart=charts.pair(*(charts.trend(own, labels=_labels(own), reference=ref,
+                                         title=f"{official_name(official)} — "
+                                               f"{_('trend_12')}", **kw)
+                            for kw in ({}, {"width": 360, "phone": True}))),
         reasons=charts.hbars([(reason_label(r["code"]), r["count"]) for r in
                               figures.reasons(conn, period, official=official)]),
         praise=charts.hbars([(reason_label(r["code"]), r["count"]) for r in
@@ -188,15 +233,47 @@ def fields():
 
 # --- follow-up -------------------------------------------------------------------------
 
-@bp.route("/cases")
-@needs("followup")
-def cases():
+PER_PAGE = 50
+
+
+def queue_filters() -> dict:
+    """The follow-up queue's filters from the query string (page and API alike)."""
     state = request.args.get("state", "active")
     if state not in ("active", "overdue", "all", *followup.STATES):
         abort(404)
-    return render_template("cases.html", state=state, now=time.time(),
-                           cases=followup.queue(g.db, state=state),
-                           counts=followup.counts(g.db))
+    since = until = None
+    try:
+        if d := request.args.get("from", "").strip():
+            since = day_start(date.fromisoformat(d))
+        if d := request.args.get("to", "").strip():
+            until = day_start(date.fromisoformat(d) + timedelta(days=1))
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        abort(400)
+    return {"state": state, "official": request.args.get("official", "").strip() or None,
+            "assignee": request.args.get("assignee", "").strip() or None,
+            "since": since, "until": until, "page": page}
+
+
+def _users() -> list[str]:
+    return [r[0] for r in g.db.execute(
+        "SELECT username FROM users WHERE disabled = 0 AND role IN ('leader', 'office') "
+        "ORDER BY username")]
+
+
+@bp.route("/cases")
+@needs("followup")
+def cases():
+    f = queue_filters()
+    rows, total = followup.search(g.db, per_page=PER_PAGE, **f)
+    pages = max(1, -(-total // PER_PAGE))
+    officials = [r[0] for r in g.db.execute(
+        "SELECT DISTINCT official FROM cases WHERE official IS NOT NULL ORDER BY 1")]
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("cases.html", state=f["state"], now=time.time(),
+                           cases=rows, counts=followup.counts(g.db), total=total,
+                           page=f["page"], pages=pages, args=args, officials=officials,
+                           users=_users(), f=f)
 
 
 def own_case(case: dict, username: str | None = None) -> bool:
@@ -220,9 +297,7 @@ def case(case_id: int):
     contact = followup.contact(g.db, c) if g.user.can("contact") and not own else None
     if contact:
         accounts.audit(g.db, g.user.username, "case.contact-viewed", f"case:{case_id}", {})
-    users = [r[0] for r in g.db.execute(
-        "SELECT username FROM users WHERE disabled = 0 AND role IN ('leader', 'office') "
-        "AND (official IS NULL OR official IS NOT ?) ORDER BY username", [c["official"]])]
+    users = [u for u in _users() if not own_case(c, u)]  # nobody is given their own case
     return render_template("case.html", case=c, contact=contact, now=time.time(), own=own,
                            notes=followup.notes(g.db, case_id), users=users,
                            outcomes=followup.OUTCOMES,
@@ -241,10 +316,22 @@ def case_action(case_id: int):
         abort(403)
     try:
         if action == "assign":
-            assignee = request.form.get("assignee", "")
+            assignee = request.form.get("assignee", "").strip()
             if assignee and own_case(c, assignee):
                 raise followup.CaseError(_("own_case_assignee"))
             followup.assign(g.db, case_id, assignee, by)
+            if assignee and assignee != by:  # tell the assignee (alert, and e-mail)
+                config = current_app.config["HAILONG"]
+                alerts.case_assigned(g.db, config.alerts, followup.get(g.db, case_id),
+                                     assignee, by)
+        elif action == "deadline":
+            try:
+                day = date.fromisoformat(request.form.get("deadline", ""))
+            except ValueError:
+                raise followup.CaseError(_("change_deadline") + ": ?") from None
+            followup.set_deadline(
+                g.db, case_id, datetime.combine(day, workdays.CLOSE_OF_DAY, LOCAL).timestamp(),
+                request.form.get("reason", ""), by)
         elif action == "note":
             followup.add_note(g.db, case_id, request.form.get("text", ""), by)
         elif action == "close":
@@ -291,6 +378,18 @@ def alert_list():
                                                  include_acknowledged=show_all))
 
 
+@bp.route("/alerts/ack", methods=["POST"])
+@needs("alerts")
+def alert_ack_many():
+    try:
+        ids = [int(i) for i in request.form.getlist("alert")]
+    except ValueError:
+        abort(400)
+    alerts.acknowledge_many(g.db, ids, g.user.username, request.form.get("comment", ""),
+                            kinds=_alert_kinds())
+    return redirect(url_for("pages.alert_list"))
+
+
 @bp.route("/alerts/<int:alert_id>/ack", methods=["POST"])
 @needs("alerts")
 def alert_ack(alert_id: int):
@@ -314,9 +413,13 @@ def report():
     period = _period("quarter")
     today = local_day(time.time())
     y = today.year
-    choices = [f"{y}-{m:02d}" for m in range(today.month, 0, -1)][:3] + \
-        [f"{y}-Q{q}" for q in range(1, 5)] + [f"{y}-6M", f"{y}-9M", str(y), str(y - 1)]
-    data = reports.build(g.db, period, names())
+    # Only periods that have begun (no future quarter), the last three months across a
+    # new year, and last year's quarters too (issue 10).
+    months = [f"{periods._shift_months(today.replace(day=1), -i):%Y-%m}" for i in range(3)]
+    quarters = [f"{yy}-Q{q}" for yy in (y, y - 1) for q in range(4, 0, -1)
+                if date(yy, 3 * q - 2, 1) <= today]
+    choices = months + quarters + [f"{y}-6M", f"{y}-9M", str(y), str(y - 1), str(y - 2)]
+    data = visibility.report_for(reports.build(g.db, period, names()), g.user)
     return render_template("reports.html", period=period, data=data,
                            choices=[figures.parse_period(c) for c in choices])
 

@@ -28,21 +28,27 @@ from server.watch import Watcher  # noqa: E402
 from server.web.serve import WebServer  # noqa: E402
 
 PAGES = [
-    ("login", "/login", "vi", 1280),
-    ("overview", "/", "vi", 1280),
+    ("login", "/login", "vi", 1366),
+    ("overview", "/", "vi", 1366),
     ("overview-phone", "/", "vi", 390),
-    ("overview-en", "/", "en", 1280),
-    ("officials", "/officials?period=quarter", "vi", 1280),
-    ("official", "/officials/cb-le-van-cuong?period=quarter", "vi", 1280),
-    ("counters", "/counters?period=quarter", "vi", 1280),
-    ("fields", "/fields?period=quarter", "vi", 1280),
-    ("cases", "/cases", "vi", 1280),
-    ("case", "/cases/{case}", "vi", 1280),
+    ("overview-en", "/", "en", 1366),
+    ("officials", "/officials?period=quarter", "vi", 1366),
+    ("officials-phone", "/officials?period=quarter", "vi", 390),
+    ("official", "/officials/cb-le-van-cuong?period=quarter", "vi", 1366),
+    ("counters", "/counters?period=prev-quarter", "vi", 1366),
+    ("fields", "/fields?period=quarter", "vi", 1366),
+    ("fields-phone", "/fields?period=quarter", "vi", 390),
+    ("cases", "/cases", "vi", 1366),
+    ("cases-phone", "/cases", "vi", 390),
+    ("case", "/cases/{case}", "vi", 1366),
     ("case-phone", "/cases/{case}", "vi", 390),
-    ("fleet", "/fleet", "vi", 1280),
-    ("alerts", "/alerts", "vi", 1280),
-    ("reports", "/reports?period=2026-Q3", "vi", 1280),
-    ("users", "/users", "vi", 1280),
+    ("fleet", "/fleet", "vi", 1366),
+    ("alerts", "/alerts", "vi", 1366),
+    ("alerts-phone", "/alerts", "vi", 390),
+    ("audit", "/audit", "vi", 1366),
+    ("reports", "/reports?period=2026-Q3", "vi", 1366),
+    ("reports-phone", "/reports?period=2026-Q3", "vi", 390),
+    ("users", "/users", "vi", 1366),
 ]
 
 
@@ -76,6 +82,8 @@ def build_store(folder: Path):
     followup.assign(db.conn, case_id, "chutich", "chutich")
     followup.add_note(db.conn, case_id, "Đã gọi điện cho người dân, hẹn gặp lại chiều nay.",
                       "chutich")
+    followup.set_deadline(db.conn, case_id, followup.get(db.conn, case_id)["deadline"] + 86400,
+                          "Chờ người dân đến bổ sung giấy tờ", "chutich")
     db.close()
     return config, case_id
 
@@ -98,7 +106,7 @@ def shoot(base: str, case_id: int) -> None:
         opts.add_argument(flag)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
     try:
-        driver.set_window_size(1280, 900)
+        driver.set_window_size(1366, 768)
         driver.get(base + "/login")
         driver.save_screenshot(str(HERE / "login.png"))
         driver.find_element(By.NAME, "username").send_keys("chutich")
@@ -108,11 +116,13 @@ def shoot(base: str, case_id: int) -> None:
             driver.get(f"{base}/lang/{lang}?next=/login")
             driver.get(base + path.format(case=case_id))
             height = driver.execute_script("return document.documentElement.scrollHeight")
-            driver.set_window_size(width, min(max(height, 600), 2600))
+            # Desktop shots at 1366x768 and phone shots at 390 wide (844 tall or the
+            # page's full height, so the whole page can be looked at).
+            driver.set_window_size(width, min(max(height, 768 if width > 500 else 844), 2600))
             time.sleep(0.2)
             driver.save_screenshot(str(HERE / f"{name}.png"))
             print("saved", name)
-            driver.set_window_size(1280, 900)
+            driver.set_window_size(1366, 768)
     finally:
         driver.quit()
 
