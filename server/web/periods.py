@@ -18,8 +18,8 @@ from .. import figures
 from ..rollup import local_day
 
 RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
-# The product's range of dates: beyond it a period is a typo, not a question.
-FIRST, LAST = date(2000, 1, 1), date(2100, 1, 1)
+# The product's range of dates (figures' one rule): beyond it a period is a typo.
+FIRST, LAST = date(figures.MIN_YEAR, 1, 1), date(figures.MAX_YEAR + 1, 1, 1)
 MAX_DAYS = 3 * 366 + 1
 
 
@@ -32,8 +32,8 @@ def range_period(start: date, last: date) -> figures.Period:
     if last < start:
         start, last = last, start
     if start < FIRST or last >= LAST or (last - start).days >= MAX_DAYS:
-        raise figures.PeriodError(f"range {start}..{last}: outside 2000–2099 or longer "
-                                  "than 3 years")
+        raise figures.PeriodError(f"range {start}..{last}: outside the years "
+                                  f"{figures.MIN_YEAR}–{figures.MAX_YEAR} or longer than 3 years")
     return figures.Period(f"{start.isoformat()}..{last.isoformat()}", start,
                           last + timedelta(days=1))
 
@@ -57,7 +57,8 @@ def parse(key: str | None, default: str = "quarter", *, start: str | None = None
         return previous(figures.parse_period(key[5:], today))
     p = figures.parse_period(key, today)
     if not FIRST <= p.start < LAST:
-        raise figures.PeriodError(f"period {key!r}: outside 2000–2099")
+        raise figures.PeriodError(f"period {key!r}: outside the years "
+                                  f"{figures.MIN_YEAR}–{figures.MAX_YEAR}")
     return p
 
 
