@@ -35,6 +35,7 @@ from sqlite_utils import Migrations
 from hailong import domain
 
 from . import accounts
+from . import smtp as smtp_link
 from .rollup import LOCAL
 
 log = logging.getLogger(__name__)
@@ -351,11 +352,7 @@ def send_email(smtp, to: str, subject: str, text: str, timeout: float = 10.0) ->
     msg["To"] = to
     msg["Subject"] = subject
     msg.set_content(text)
-    with smtplib.SMTP(smtp.host, smtp.port, timeout=timeout) as s:
-        if smtp.starttls:
-            s.starttls()
-        if smtp.username:
-            s.login(smtp.username, smtp.password)
+    with smtp_link.connect(smtp, timeout) as s:
         s.send_message(msg)
 
 

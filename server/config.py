@@ -85,9 +85,11 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
             "e-mail"),
     Setting("smtp", "port", int, 587, "SMTP port", minimum=1, maximum=65535),
     Setting("smtp", "username", str, "", "SMTP login; empty: no login"),
-    Setting("smtp", "password", str, "", "SMTP password", secret=True),
+    Setting("smtp", "password", str, "", "SMTP password (or password_file, or "
+            "HAILONG_SMTP_PASSWORD)", secret=True),
     Setting("smtp", "sender", str, "hailong@localhost", "From: address of e-mail sent"),
-    Setting("smtp", "starttls", bool, True, "upgrade the SMTP connection with STARTTLS"),
+    Setting("smtp", "security", str, "starttls", "'starttls' (upgrade the connection), "
+            "'tls' (SMTPS, usually port 465) or 'none'", choices=("none", "starttls", "tls")),
     Setting("alerts", "style", str, "json", "webhook body: plain JSON, or Telegram "
             "sendMessage style ({chat_id, text})", choices=("json", "telegram")),
     Setting("alerts", "telegram_chat_id", str, "", "chat_id for style = 'telegram'"),
@@ -112,15 +114,6 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
             "the room for the signature"),
     Setting("documents", "report_to", list, ("UBND tỉnh (Sở Nội vụ)",), "recipients "
             "listed under 'Nơi nhận' on the printable report"),
-    Setting("mail", "host", str, "", "SMTP server for the scheduled reports; empty: no "
-            "e-mail"),
-    Setting("mail", "port", int, 25, "SMTP port", minimum=1, maximum=65535),
-    Setting("mail", "security", str, "none", "'starttls', 'tls' (SMTPS) or 'none'",
-            choices=("none", "starttls", "tls")),
-    Setting("mail", "username", str, "", "SMTP login; empty: none"),
-    Setting("mail", "password", str, "", "SMTP password (or password_file, or "
-            "HAILONG_MAIL_PASSWORD)", secret=True),
-    Setting("mail", "sender", str, "", "From: address of the scheduled reports"),
     Setting("mail", "report_recipients", list, (), "leaders' addresses the monthly and "
             "quarterly reports are sent to"),
     Setting("mail", "report_day", int, 15, "day of the month the reports are sent: the "

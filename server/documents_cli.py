@@ -79,7 +79,7 @@ def send_reports(config_path: str, dry_run: bool) -> None:
         try:
             sent = mailer.send_due()
         except (OSError, smtplib.SMTPException) as e:
-            raise click.ClickException(f"SMTP {config.mail.host}:{config.mail.port}: {e}")
+            raise click.ClickException(f"SMTP {config.smtp.host}:{config.smtp.port}: {e}")
         click.echo("\n".join(f"sent: {s}" for s in sent) or "nothing due")
     finally:
         mailer.stop()

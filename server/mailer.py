@@ -19,14 +19,13 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
-import ssl
 import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime
 from email.message import EmailMessage
 
-from . import figures, letters, pdf, report_files, reports, vnformat
+from . import figures, letters, pdf, report_files, reports, smtp, vnformat
 from .rollup import LOCAL
 from .store import connect
 
@@ -71,8 +70,7 @@ class ReportMailer:
 
     @property
     def enabled(self) -> bool:
-        m = self.config.mail
-        return bool(m.host and m.report_recipients)
+        return bool(self.config.smtp.host and self.config.mail.report_recipients)
 
     # --- what is due -------------------------------------------------------------------
 
@@ -106,7 +104,7 @@ class ReportMailer:
         s = data["summary"]
         msg = EmailMessage()
         msg["Subject"] = f"[Hài Lòng] Báo cáo {data['label']} — {commune}"
-        msg["From"] = c.mail.sender or f"hailong@{c.server.commune}.invalid"
+        msg["From"] = c.smtp.sender
         msg["To"] = ", ".join(c.mail.report_recipients)
         lines = [f"Kính gửi lãnh đạo {letters.body_name(commune)},", "",
                  f"Báo cáo kết quả đánh giá mức độ hài lòng — {data['label']}.",
@@ -140,17 +138,7 @@ class ReportMailer:
         return msg
 
     def _smtp(self) -> smtplib.SMTP:
-        m = self.config.mail
-        if m.security == "tls":
-            smtp = smtplib.SMTP_SSL(m.host, m.port, timeout=60,
-                                    context=ssl.create_default_context())
-        else:
-            smtp = smtplib.SMTP(m.host, m.port, timeout=60)
-            if m.security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
-        if m.username:
-            smtp.login(m.username, m.password)
-        return smtp
+        return smtp.connect(self.config.smtp)
 
     def send_due(self, now: float | None = None) -> list[str]:
         """Send every report that is due; returns the periods sent ('month:bc-2026-11')."""

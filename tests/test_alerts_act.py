@@ -82,7 +82,7 @@ def _settings(base: str, smtp_port: int, extra: str = "") -> str:
     return (f'[alerts]\nwebhooks = ["{base}/hook"]\ntelegram_webhooks = ["{base}/bot1/'
             f'sendMessage"]\ntelegram_chat_id = "-100"\nemails = ["lanh-dao@xa.test"]\n'
             f'base_url = "https://hailong.xa.test"\nofficial_low_count = 100\n{extra}'
-            f'\n[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\nstarttls = false\n'
+            f'\n[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n'
             f'sender = "hailong@xa.test"\n')
 
 

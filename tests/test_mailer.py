@@ -55,9 +55,9 @@ def at(d: date, hour: int) -> float:
 
 
 def mail_config(tmp_path, port: int, periods: str = "official", day: int = 15):
-    return load(tmp_path, f'[mail]\nhost = "127.0.0.1"\nport = {port}\n'
+    return load(tmp_path, f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
                           f'sender = "hailong@xa-tan-lap.example"\n'
-                          f'report_recipients = ["chutich@xa-tan-lap.example", '
+                          f'[mail]\nreport_recipients = ["chutich@xa-tan-lap.example", '
                           f'"pct@xa-tan-lap.example"]\nreport_day = {day}\nreport_hour = 7\n'
                           f'report_periods = "{periods}"\nattach_pdf = false\n'
                           '[documents]\nsigner_name = "Nguyễn Văn Minh"\n')
