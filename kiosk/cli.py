@@ -8,7 +8,7 @@ import click
 
 from hailong.cliutil import config_option, echo_json, user_errors
 
-from .config import load_kiosk_config
+from .config import check_account, load_kiosk_config
 from .outbox import Outbox
 
 # pygame greets on stdout when imported; that would spoil --json output.
@@ -55,14 +55,21 @@ def status(config_path: str, as_json: bool) -> None:
         counts = outbox.counts()
         event = outbox.last_event()
         rejected = outbox.rejected(limit=5)
+        link = outbox.link()
+    # the uplink's broker state as it last wrote it: a fault names its cause (issue 11)
     report = {**counts, "outbox": str(config.store.path), "kiosk": config.kiosk.id,
-              "last_event": event, "recent_rejections": rejected}
+              "last_event": event, "recent_rejections": rejected, "link": link}
     if as_json:
         echo_json(report)
         return
     click.echo(f"kiosk {config.kiosk.id} ({config.kiosk.commune}/{config.kiosk.counter})")
     click.echo(f"  pending {counts['pending']}  acked {counts['acked']}  "
                f"rejected {counts['rejected']}  (unfinished follow-ups {counts['unsealed']})")
+    if link is None:
+        click.echo("  broker: the uplink has not run yet")
+    else:
+        click.echo(f"  broker: {'connected' if link['connected'] else 'NOT connected'}"
+                   + (f": {link['error']}" if link["error"] else ""))
     for r in rejected:
         click.echo(f"  rejected {r['id']}: {r['reason']}")
     if event:
@@ -78,7 +85,9 @@ def run(config_path: str, headless: bool) -> None:
     """Run the rating screen: full screen on the Pi, a window on a desktop."""
     from .ui.run import run_kiosk
 
-    run_kiosk(load_kiosk_config(config_path), headless=headless)
+    config = load_kiosk_config(config_path)
+    check_account(config)
+    run_kiosk(config, headless=headless)
 
 
 @kiosk.command()

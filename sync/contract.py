@@ -138,6 +138,8 @@ class Status(msgspec.Struct, forbid_unknown_fields=True):
     last_ack_server_time: float | None = None
     last_ack_at: float | None = None
     config_revision: int | None = None  # the server config the kiosk holds
+    # this device (sync/instance.py): two devices with one identity show as two
+    instance: str | None = None
 
 
 class Session(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
