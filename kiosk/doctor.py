@@ -148,7 +148,28 @@ def check_outbox(config) -> Check:
 
 
 def check_broker(config) -> Check:
+    from hailong.errors import ConfigError
+    from sync.instance import uplink_running
+
     from .brokercheck import check_broker as probe
+    from .config import check_account
+    try:
+        check_account(config)
+    except ConfigError as e:
+        return Check("broker", FAIL, str(e))
+    if uplink_running(config.store.path):
+        # The broker names sessions by account (use_username_as_clientid): connecting
+        # with the kiosk's account would throw the live uplink off (issue 11). Read the
+        # state the uplink writes instead.
+        from .outbox import Outbox
+        with Outbox(config.store.path) as outbox:
+            link = outbox.link()
+        if link and link["connected"]:
+            return Check("broker", OK, f"the running uplink is connected to "
+                         f"{config.broker.host}:{config.broker.port} as "
+                         f"{config.broker.username or 'anonymous'}")
+        return Check("broker", FAIL, "the running uplink is NOT connected: "
+                     + ((link or {}).get("error") or "no state written yet"))
     answer = probe(config.broker, timeout=5.0)
     return Check("broker", OK if answer.ok else FAIL, answer.detail)
 

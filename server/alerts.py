@@ -33,8 +33,11 @@ KINDS = {
     "kiosk-offline": ("Thiết bị mất kết nối", "Kiosk offline"),
     "backlog": ("Thiết bị tồn nhiều đánh giá chưa gửi", "Kiosk backlog growing"),
     "case-overdue": ("Phản ánh quá hạn xử lý", "Follow-up case overdue"),
+    "kiosk-duplicate": ("Hai thiết bị dùng chung một mã thiết bị",
+                        "Two devices use one kiosk identity"),
+    "kiosk-pin": ("Nhập sai mã PIN kỹ thuật nhiều lần", "Technician PIN failed repeatedly"),
 }
-FLEET_KINDS = ("kiosk-offline", "backlog")  # what a technician sees: no ratings of people
+FLEET_KINDS = ("kiosk-offline", "backlog", "kiosk-duplicate", "kiosk-pin")  # what a technician sees: no ratings of people
 
 
 @migrations()
@@ -129,6 +132,11 @@ def check(conn: sqlite3.Connection, settings, webhooks: tuple[str, ...],
             items.append((f"backlog:{kiosk}:{int(now // 86400)}", "backlog", kiosk,
                           f"Thiết bị {kiosk} còn {backlog} đánh giá chưa gửi được",
                           {"kiosk": kiosk, "backlog": backlog}))
+    # Two devices with one identity (server/identity.py), once per kiosk per hour.
+    from .identity import duplicates
+    for kiosk, cause in duplicates(conn, now).items():
+        items.append((f"duplicate:{kiosk}:{int(now // 3600)}", "kiosk-duplicate", kiosk,
+                      f"Thiết bị {kiosk}: {cause}", {"kiosk": kiosk, "cause": cause}))
     # Cases past their deadline (escalated by followup.escalate_overdue).
     for case_id, official in conn.execute(
             "SELECT id, official FROM cases WHERE escalated_at IS NOT NULL "

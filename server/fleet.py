@@ -172,11 +172,17 @@ def fleet_view(db: sqlite_utils.Database, now: float | None = None) -> list[dict
                    version=s.get("version"), clock_skew=skew,
                    clock_synced=s.get("clock_synced"), disk_free_mb=s.get("disk_free_mb"),
                    last_error=s.get("last_error"), ack_clock_skew=_ack_skew(s),
-                   config_revision=s.get("config_revision"))
+                   config_revision=s.get("config_revision"),
+                   pin_failures=s.get("pin_failures"))
     empty = dict(online=False, last_seen=None, age_s=None, backlog=None, rejected=None,
                  version=None, clock_skew=None, clock_synced=None, disk_free_mb=None,
-                 last_error=None, ack_clock_skew=None, config_revision=None)
+                 last_error=None, ack_clock_skew=None, config_revision=None,
+                 pin_failures=None)
     out = [{**empty, **rows[k]} for k in sorted(rows)]
+    from .identity import duplicates
+    dup = duplicates(db.conn, now)
+    for row in out:
+        row["duplicate"] = dup.get(row["id"])
     for row in out:
         if row["revoked"]:
             # a removed kiosk cannot say goodbye (the broker drops it at the reload), so

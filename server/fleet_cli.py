@@ -193,7 +193,8 @@ def fleet_command(config_path: str, as_json: bool) -> None:
         click.echo(f"{r['id']:<12} {r['counter'] or '-':<8} {state:<8} {seen:<20} "
                    f"backlog {r['backlog'] if r['backlog'] is not None else '-':<6} "
                    f"v{r['version'] or '?':<8} {skew}"
-                   + (f"  ! {r['last_error']}" if r["last_error"] else ""))
+                   + (f"  ! {r['last_error']}" if r["last_error"] else "")
+                   + (f"\n{'':12} !! {r['duplicate']}" if r.get("duplicate") else ""))
 
 
 def _commands() -> tuple:

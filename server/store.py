@@ -72,7 +72,8 @@ def connect(path: str | Path) -> sqlite_utils.Database:
 # Modules that keep their own tables in this store, each with a ``migrations`` set of
 # its own name, applied in this order after the core tables above.
 SCHEMA_MODULES: tuple[str, ...] = ("server.fleet", "server.roster", "server.accounts",
-                                   "server.rollup", "server.followup", "server.alerts")
+                                   "server.rollup", "server.followup", "server.alerts",
+                                   "server.identity")
 
 
 @dataclass
@@ -189,6 +190,10 @@ class Store:
             f"last_seen = {last_seen}, "
             "clock_skew=coalesce(excluded.clock_skew, kiosks.clock_skew)",
             [kiosk, commune, int(status.online), seen, contract.encode(status).decode(), skew])
+        if not replayed:  # which device sent it: two with one identity are named
+            from . import identity
+            identity.note_status(self.db.conn, kiosk, status.instance, status.online,
+                                 received_at)
 
 
 def _json(value) -> str:

@@ -4,6 +4,7 @@ with one identity are named; the doctor does not throw the live uplink off."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -83,3 +84,56 @@ def test_kiosk_id_not_its_account_is_refused_at_start(site):
         assert r.returncode == 1 and "Traceback" not in r.stderr
         lines = [line for line in r.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and "'k1'" in lines[0] and "'k01'" in lines[0], r.stderr
+
+
+def test_doctor_beside_a_live_uplink_does_not_throw_it_off(tmp_path, procs):
+    with FleetSite(tmp_path) as site:
+        conf = site.add_kiosk("k01")
+        site.reload()
+        uplink = procs(["sync", "run", "--config", str(conf)], tmp_path / "sync.log")
+        uplink.wait_for_log("connected to broker", timeout=20)
+        r = hailong("kiosk", "doctor", "--config", str(conf), "--json", check=False)
+        broker = next(c for c in json.loads(r.stdout)["checks"] if c["name"] == "broker")
+        assert broker["status"] == "ok" and "running uplink" in broker["detail"], broker
+        time.sleep(3)
+        assert not log_lines(uplink, "lost the connection|disconnect"), \
+            uplink.log.read_text()
+        uplink.stop()
+        # with no uplink running the doctor looks at the broker itself
+        r = hailong("kiosk", "doctor", "--config", str(conf), "--json", check=False)
+        broker = next(c for c in json.loads(r.stdout)["checks"] if c["name"] == "broker")
+        assert broker["status"] == "ok" and "connected to" in broker["detail"], broker
+
+
+def test_two_devices_with_one_identity_are_named(site, procs, tmp_path):
+    from server.alerts import listing
+    from server.store import connect
+
+    server = procs(["server", "run", "--config", str(site.server_conf)],
+                   tmp_path / "server.log")
+    server.wait_for_log("ingest subscribed")
+    conf = site.kiosk("k01")
+    twin = tmp_path / "twin" / "kiosk.toml"  # the same bundle on a second Pi
+    twin.parent.mkdir()
+    twin.write_text(conf.read_text().replace(str(tmp_path / "kiosk-k01.db"),
+                                             str(twin.parent / "outbox.db")))
+    procs(["sync", "run", "--config", str(conf)], tmp_path / "sync-a.log")
+    procs(["sync", "run", "--config", str(twin)], tmp_path / "sync-b.log")
+
+    def fleet_row():
+        rows = json.loads(hailong("server", "fleet", "--config", str(site.server_conf),
+                                  "--json").stdout)
+        return next((r for r in rows if r["id"] == "k01" and r["duplicate"]), None)
+    row = wait_until(fleet_row, timeout=60, interval=1, message="fleet names the duplicate")
+    assert "2 devices use kiosk identity k01" in row["duplicate"]
+    text = hailong("server", "fleet", "--config", str(site.server_conf)).stdout
+    assert "2 devices use kiosk identity k01" in text
+
+    def alert():
+        db = connect(tmp_path / "server.db")
+        try:
+            return [a for a in listing(db.conn) if a["kind"] == "kiosk-duplicate"]
+        finally:
+            db.close()
+    found = wait_until(alert, timeout=30, interval=1, message="a duplicate alert")
+    assert "k01" in found[0]["message"]
