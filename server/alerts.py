@@ -132,6 +132,13 @@ def check(conn: sqlite3.Connection, settings, webhooks: tuple[str, ...],
             items.append((f"backlog:{kiosk}:{int(now // 86400)}", "backlog", kiosk,
                           f"Thiết bị {kiosk} còn {backlog} đánh giá chưa gửi được",
                           {"kiosk": kiosk, "backlog": backlog}))
+    # Wrong technician PINs at a kiosk (kiosk/pinguard.py), once per kiosk per day.
+    for kiosk, status in conn.execute("SELECT id, status FROM kiosks"):
+        tries = (json.loads(status or "{}") or {}).get("pin_failures") or 0
+        if tries >= settings.pin_failures:
+            items.append((f"pin:{kiosk}:{int(now // 86400)}", "kiosk-pin", kiosk,
+                          f"Thiết bị {kiosk}: {tries} lần nhập sai mã PIN kỹ thuật trong 24 giờ",
+                          {"kiosk": kiosk, "pin_failures": tries}))
     # Two devices with one identity (server/identity.py), once per kiosk per hour.
     from .identity import duplicates
     for kiosk, cause in duplicates(conn, now).items():

@@ -197,9 +197,35 @@ def fleet_command(config_path: str, as_json: bool) -> None:
                    + (f"\n{'':12} !! {r['duplicate']}" if r.get("duplicate") else ""))
 
 
+@click.command("set-pin")
+@config_option
+@click.option("--kiosk", "kiosk_id", required=True, help="the enrolled kiosk's id")
+@user_errors
+def set_pin(config_path: str, kiosk_id: str) -> None:
+    """Set a kiosk's technician PIN (4-12 digits, read from stdin); the running server
+    pushes only its hash in the kiosk's config."""
+    import sys
+
+    from hailong.pin import hash_pin, valid_pin
+    if sys.stdin.isatty():
+        click.echo("PIN (4-12 digits): ", nl=False, err=True)
+    pin = sys.stdin.readline().strip()
+    if not valid_pin(pin):
+        raise click.ClickException("the PIN must be 4 to 12 digits (given on stdin)")
+    config = admin_config(config_path)
+    db, fleet = _fleet(config)
+    try:
+        if not fleet.get(kiosk_id) or fleet.get(kiosk_id)["revoked_at"]:
+            raise click.ClickException(f"kiosk {kiosk_id!r} is not enrolled (add-kiosk first)")
+        fleet.set_meta(f"tech_pin:{kiosk_id}", hash_pin(pin))
+    finally:
+        db.close()
+    click.echo(f"technician PIN of {kiosk_id} set; the server pushes it with the next config")
+
+
 def _commands() -> tuple:
     from .roster_cli import roster
-    return (broker_config, add_kiosk, remove_kiosk, fleet_command, roster)
+    return (broker_config, add_kiosk, remove_kiosk, fleet_command, roster, set_pin)
 
 
 COMMANDS = _commands()

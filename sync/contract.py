@@ -140,6 +140,7 @@ class Status(msgspec.Struct, forbid_unknown_fields=True):
     config_revision: int | None = None  # the server config the kiosk holds
     # this device (sync/instance.py): two devices with one identity show as two
     instance: str | None = None
+    pin_failures: int | None = None  # wrong technician PINs in the last 24 h
 
 
 class Session(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -180,6 +181,8 @@ class KioskConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     high_reasons: Annotated[list[ReasonLabel], msgspec.Meta(max_length=12)] | None = None
     # what the consent sentence promises: the server's own retention of call-back numbers
     contact_retention_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
+    # the technician PIN, set per kiosk on the server; only its hash (hailong/pin.py)
+    tech_pin_hash: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
 _encoder = msgspec.json.Encoder()

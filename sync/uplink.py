@@ -218,6 +218,8 @@ class Uplink:
         counts = self.outbox.counts()
         event = self.outbox.last_event()
         disk = shutil.disk_usage(self.outbox.path.parent)
+        from kiosk.pinguard import failures_today
+        status.pin_failures = failures_today(self.outbox)
         status.backlog = counts["pending"]
         status.rejected = counts["rejected"]
         status.disk_free_mb = round(disk.free / 2**20, 1)
