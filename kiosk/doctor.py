@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -192,11 +193,36 @@ CHECKS: tuple[Callable, ...] = (check_display, check_touch, check_gpio, check_fo
                                 check_clock, check_disk, check_outbox, check_broker, check_sound)
 
 
+class native_stderr_quiet:
+    """Hold what C libraries write to file descriptor 2 (libasound's "ALSA lib ..."
+    lines, SDL's "XDG_RUNTIME_DIR is invalid") during the checks, and log it at debug
+    level: the check's own line already says what it means (issue 11)."""
+
+    def __enter__(self):
+        import tempfile
+        sys.stderr.flush()
+        self._saved = os.dup(2)
+        self._file = tempfile.TemporaryFile()
+        os.dup2(self._file.fileno(), 2)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        sys.stderr.flush()
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._file.seek(0)
+        held = self._file.read().decode(errors="replace").strip()
+        self._file.close()
+        if held:
+            log.debug("native libraries said during the checks:\n%s", held)
+
+
 def diagnose(config) -> list[Check]:
     results = []
     for check in CHECKS:
         try:
-            results.append(check(config))
+            with native_stderr_quiet():
+                results.append(check(config))
         except Exception as e:  # one broken check must not hide the others
             log.exception("%s failed", check.__name__)
             results.append(Check(check.__name__.removeprefix("check_"), FAIL, f"check crashed: {e}"))

@@ -63,8 +63,13 @@ def _times(rng: random.Random, n: int, days: int, now: float) -> list[float]:
 
 def seed(db, count: int, *, days: int = 365, seed_value: int = 1,
          now: float | None = None, commune: str = "xa-demo",
-         low_at_or_below: int = 0, deadline_days: float = 3.0) -> int:
-    """Add ``count`` ratings to the store ``db`` (sqlite_utils.Database); returns count."""
+         low_at_or_below: int = 0, deadline_days: float = 3.0,
+         progress=None) -> int:
+    """Add ``count`` ratings to the store ``db`` (sqlite_utils.Database); returns count.
+    ``progress(text)`` hears how far it is (10,000,000 ratings take minutes)."""
+    say = progress or (lambda text: None)
+    started = time.monotonic()
+    step = max(10_000, count // 20)
     rng = random.Random(seed_value)
     now = time.time() if now is None else now
     conn = db.conn
@@ -116,7 +121,12 @@ def seed(db, count: int, *, days: int = 365, seed_value: int = 1,
                                  "Tôi đồng ý để UBND xã gọi lại về đánh giá này.", t))
             if len(chunk) >= 5000:
                 flush()
+            if n and n % step == 0:
+                rate = n / max(time.monotonic() - started, 1e-3)
+                say(f"  {n:,} of {count:,} ratings ({100 * n // count} %), "
+                    f"about {(count - n) / rate:.0f} s to go")
         flush()
+    say(f"  {count:,} ratings written; opening follow-up cases")
     followup.open_cases(conn, low_at_or_below=low_at_or_below, deadline_days=deadline_days,
                         now=now)
     # Seeded cases open when the rating was made, and most of the old ones are done.
@@ -137,6 +147,7 @@ def seed(db, count: int, *, days: int = 365, seed_value: int = 1,
              for i, t in rows])
         conn.execute("UPDATE cases SET alerted = 1 WHERE occurred_at < ?", [now - 86400])
     _roster(conn)
+    say("  rebuilding the daily figures")
     rollup.rebuild(conn)
     return count
 
