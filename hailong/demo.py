@@ -42,6 +42,18 @@ def kiosk_toml(*, kiosk: str, commune: str, store: str, port: int, counter: str 
             f'[clock]\nassume = "{clock}"\n{extra}')
 
 
+def hailong_command() -> str:
+    """How to run `hailong` from here, as typed: `.venv/bin/hailong` from the checkout
+    (it is not on PATH), else the full path, else `python -m hailong`."""
+    script = Path(sys.executable).parent / "hailong"
+    if not script.exists():
+        return f"{sys.executable} -m hailong"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
+
+
 def hailong_process(*args: str, log: Path) -> subprocess.Popen:
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", "hailong", *args], stdout=out,
@@ -79,33 +91,44 @@ def demo(state: str, kiosks: int, every: float, duration: float | None) -> None:
         server_conf.write_text(server_toml(commune=COMMUNE, store="server.db", port=broker.port,
                                            web_port=web_port))
         username, password = prepare_demo(server_conf)  # a seeded dashboard to open
+        from server.seed import demo_kiosks, enrol_demo
+        enrol_demo(server_conf, kiosks)  # enrolled, rating officials on the roster
+        layout = demo_kiosks(kiosks)
         processes.append(hailong_process("server", "run", "--config", str(server_conf),
                                          log=folder / "server.log"))
         recorders = []
-        for n in range(1, kiosks + 1):
+        for n, (kiosk_id, counter, officials) in enumerate(layout, start=1):
             conf = folder / f"kiosk-k{n:02d}.toml"
-            conf.write_text(kiosk_toml(kiosk=f"k{n:02d}", commune=COMMUNE, counter=f"q{n}",
+            conf.write_text(kiosk_toml(kiosk=kiosk_id, commune=COMMUNE, counter=counter,
                                        store=f"kiosk-k{n:02d}.db", port=broker.port))
             processes.append(hailong_process("sync", "run", "--config", str(conf),
                                              log=folder / f"sync-k{n:02d}.log"))
             config = load_kiosk_config(conf)
-            recorders.append(Recorder.from_config(config, Outbox(config.store.path)))
-        # The first kiosk's screen as a window, when there is a desktop to show it on.
+            recorders.append((Recorder.from_config(config, Outbox(config.store.path)),
+                              tuple(officials)))
+        # The first kiosk's screen: a window when there is a desktop to show it on,
+        # otherwise drawn off screen, and seen on demand with `kiosk snapshot`.
         screen = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-        if screen:
-            processes.append(hailong_process("kiosk", "run", "--config",
-                                             str(folder / "kiosk-k01.toml"),
-                                             log=folder / "screen-k01.log"))
+        k01 = folder / "kiosk-k01.toml"
+        processes.append(hailong_process("kiosk", "run", "--config", str(k01),
+                                         *(() if screen else ("--headless",)),
+                                         log=folder / "screen-k01.log"))
 
+        cmd = hailong_command()
         click.echo(f"Hài Lòng demo — state in {folder}")
         if screen:
             click.echo("  screen   k01's rating screen in a window (log screen-k01.log)")
+        else:
+            click.echo("  screen   no display here (DISPLAY and WAYLAND_DISPLAY are not set): "
+                       "k01's screen runs without a window. See what it shows now:")
+            click.echo(f"           {cmd} kiosk snapshot --config {k01} --out k01.png")
         click.echo(f"  broker   mosquitto on 127.0.0.1:{broker.port}")
-        click.echo(f"  server   hailong server run --config {server_conf}  (log server.log)")
-        for n in range(1, kiosks + 1):
-            click.echo(f"  kiosk    k{n:02d}: simulated citizens every {every:g} s, "
-                       f"uplink log sync-k{n:02d}.log")
-        click.echo(f"  figures  hailong server stats --config {server_conf}")
+        click.echo(f"  server   {cmd} server run --config {server_conf}  (log server.log)")
+        for n, (kiosk_id, counter, _) in enumerate(layout, start=1):
+            click.echo(f"  kiosk    {kiosk_id} at counter {counter}: simulated citizens every "
+                       f"{every:g} s, uplink log sync-k{n:02d}.log")
+        click.echo(f"  figures  {cmd} server stats --config {server_conf}")
+        click.echo(f"  fleet    {cmd} server fleet --config {server_conf}")
         click.echo(f"  dashboard http://127.0.0.1:{web_port}/  login {username} / {password}")
         click.echo("Ctrl-C stops everything.")
 
@@ -113,7 +136,8 @@ def demo(state: str, kiosks: int, every: float, duration: float | None) -> None:
         started = time.monotonic()
         try:
             while not stop.wait(every / kiosks):
-                simulate(rng.choice(recorders), 1, officials=("cb-an", "cb-binh", "cb-chi"))
+                recorder, officials = rng.choice(recorders)
+                simulate(recorder, 1, officials=officials)
                 if duration is not None and time.monotonic() - started >= duration:
                     break
         finally:
@@ -124,6 +148,6 @@ def demo(state: str, kiosks: int, every: float, duration: float | None) -> None:
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
-            for r in recorders:
+            for r, _ in recorders:
                 r.outbox.close()
     click.echo("demo stopped")

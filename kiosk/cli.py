@@ -152,6 +152,19 @@ def screenshots(config_path: str, out_dir: str, sizes: tuple[str]) -> None:
 
 @kiosk.command()
 @config_option
+@click.option("--out", "out", default="kiosk-snapshot.png", show_default=True,
+              type=click.Path(dir_okay=False), help="PNG file to write")
+@user_errors
+def snapshot(config_path: str, out: str) -> None:
+    """Save what the running kiosk screen shows now (also without a display)."""
+    from .ui.snapshot import request
+
+    config = load_kiosk_config(config_path)
+    click.echo(f"saved {request(config.store.path, out)}")
+
+
+@kiosk.command()
+@config_option
 @click.option("--json", "as_json", is_flag=True, help="one JSON object, for scripts")
 @user_errors
 def doctor(config_path: str, as_json: bool) -> None:

@@ -169,6 +169,37 @@ def _roster(conn) -> None:
 DEMO_USER, DEMO_PASSWORD = "chutich", "hailong-demo"
 
 
+def demo_kiosks(n: int) -> list[tuple[str, str, list[str]]]:
+    """(kiosk, counter, officials) of the demo's ``n`` kiosks: the seeded counters and
+    officials, so the fleet shows them enrolled and they rate people on the roster."""
+    return [(f"k{i:02d}", COUNTERS[(i - 1) % len(COUNTERS)][1],
+             [o for o, _ in COUNTERS[(i - 1) % len(COUNTERS)][2]]) for i in range(1, n + 1)]
+
+
+def enrol_demo(config_path, kiosks: int) -> None:
+    """For ``hailong demo``: its kiosks enrolled, each counter's officials in the roster
+    (on duty: the first), so nothing shows "(chưa đăng ký)"."""
+    from .config import load_server_config
+    from .fleet import Fleet
+    from .roster import Roster
+    from .store import connect
+
+    config = load_server_config(config_path)
+    db = connect(config.store.path)
+    try:
+        fleet, roster = Fleet(db, config.server.commune), Roster(db)
+        names = {o: name for _, _, officials in COUNTERS for o, name in officials}
+        for kiosk, counter, officials in demo_kiosks(kiosks):
+            if not fleet.get(kiosk):
+                fleet.enrol(kiosk, counter, note="demo")  # the password is not needed here
+            for o in officials:
+                roster.add_official(o, names[o])
+            roster.set_counter(counter, officials=officials)
+            roster.set_on_duty(counter, officials[0])
+    finally:
+        db.close()
+
+
 def prepare_demo(config_path, ratings: int = 50_000) -> tuple[str, str]:
     """For ``hailong demo``: a year of seeded ratings (once) and a leader account;
     returns (username, password) to print."""

@@ -550,6 +550,9 @@ class KioskApp:
             events = [first] if first.type != pygame.NOEVENT else []
             events += pygame.event.get()
             self.step(events)
+            if getattr(self, "snapshot_to", None):  # asked for by `kiosk snapshot`
+                pygame.image.save(self.surface, str(self.snapshot_to))
+                self.snapshot_to = None
             if self.clock() >= next_beat:
                 notify("WATCHDOG=1")
                 next_beat = self.clock() + beat
