@@ -165,6 +165,8 @@ def check_broker(config) -> Check:
         from .outbox import Outbox
         with Outbox(config.store.path) as outbox:
             link = outbox.link()
+        if link and link["connected"] and link["error"]:
+            return Check("broker", FAIL, f"connected, but: {link['error']}")
         if link and link["connected"]:
             return Check("broker", OK, f"the running uplink is connected to "
                          f"{config.broker.host}:{config.broker.port} as "

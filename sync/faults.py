@@ -131,10 +131,22 @@ class LinkWatch:
     def connected(self) -> None:
         with self._lock:
             self.connected_since = time.monotonic()
+            if self.takeovers >= TAKEOVER_COUNT:
+                return  # stays said until a connection lasts (see current())
             if self.fault:
                 log.info("%s: connected to broker %s:%s again", self.name,
                          self.broker.host, self.broker.port)
             self.fault, self._logged = None, None
+
+    def current(self) -> str | None:
+        """The fault to show now. A take-over fault outlives the short connections in
+        between (the technician must see it), until one lasts TAKEOVER_SECONDS."""
+        with self._lock:
+            since = self.connected_since
+            if (self.takeovers and since is not None
+                    and time.monotonic() - since >= TAKEOVER_SECONDS):
+                self.takeovers, self.fault, self._logged = 0, None, None
+            return self.fault
 
     def lost(self, reason_code) -> None:
         """A connection that was up went down."""

@@ -133,7 +133,7 @@ class Uplink:
             self.outbox = Outbox(self.config.store.path)
             self._link = None
         self._take_inbox()
-        link = (self._connected.is_set(), self.watch.fault or self.last_error)
+        link = (self._connected.is_set(), self.watch.current() or self.last_error)
         if link != self._link:
             self.outbox.set_link(*link)
             self._link = link
@@ -225,7 +225,7 @@ class Uplink:
         status.disk_free_mb = round(disk.free / 2**20, 1)
         status.config_revision = self.outbox.db.execute(
             "SELECT max(revision) FROM remote_config").fetchone()[0]
-        status.last_error = self.watch.fault or self.last_error or (
+        status.last_error = self.watch.current() or self.last_error or (
             f"{event['kind']}: {event['detail']}" if event else None)
         if self.last_ack:
             status.last_ack_server_time = self.last_ack.server_time

@@ -137,3 +137,9 @@ def test_two_devices_with_one_identity_are_named(site, procs, tmp_path):
             db.close()
     found = wait_until(alert, timeout=30, interval=1, message="a duplicate alert")
     assert "k01" in found[0]["message"]
+
+    def doctor_says():  # on either Pi, the doctor names the cause too
+        r = hailong("kiosk", "doctor", "--config", str(twin), "--json", check=False)
+        broker = next(c for c in json.loads(r.stdout)["checks"] if c["name"] == "broker")
+        return broker["status"] == "fail" and "another device" in broker["detail"]
+    wait_until(doctor_says, timeout=30, interval=1, message="the doctor names the duplicate")
