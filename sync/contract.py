@@ -139,8 +139,9 @@ class Status(msgspec.Struct, forbid_unknown_fields=True):
     last_ack_at: float | None = None
     config_revision: int | None = None  # the server config the kiosk holds
     # this device (sync/instance.py): two devices with one identity show as two
-    instance: str | None = None
-    pin_failures: int | None = None  # wrong technician PINs in the last 24 h
+    instance: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    # wrong technician PINs in the last 24 h (kiosk/pinguard.py)
+    pin_failures: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] | None = None
 
 
 class Session(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
