@@ -66,9 +66,11 @@ def test_wrong_password_is_logged_as_authorisation(tmp_path, procs):
 
 def test_tls_name_mismatch_names_both_names(tmp_path, procs):
     with FleetSite(tmp_path, tls=True, extra='tls_names = ["broker.example"]') as site:
-        conf = site.add_kiosk("k01")
+        conf = site.add_kiosk("k01", "q1", "--broker-host", "broker.example")
         site.reload()
-        conf.write_text(conf.read_text() + "\n" + FAST_FAULTS)
+        # the server's address changed and the technician typed the new one in by hand
+        conf.write_text(conf.read_text().replace('host = "broker.example"',
+                                                 'host = "127.0.0.1"') + "\n" + FAST_FAULTS)
         proc = procs(["sync", "run", "--config", str(conf)], tmp_path / "sync.log")
         assert_logged_and_repeated(proc, "certificate verify failed",
                                    f"127.0.0.1:{site.tls_port}")

@@ -551,7 +551,8 @@ class KioskApp:
             events += pygame.event.get()
             self.step(events)
             if getattr(self, "snapshot_to", None):  # asked for by `kiosk snapshot`
-                pygame.image.save(self.surface, str(self.snapshot_to))
+                from .snapshot import save
+                save(self.surface, self.snapshot_to)
                 self.snapshot_to = None
             if self.clock() >= next_beat:
                 notify("WATCHDOG=1")

@@ -40,6 +40,14 @@ def serve(app, store: str | os.PathLike) -> None:
     signal.signal(signal.SIGUSR1, wanted)
 
 
+def save(surface, path: Path) -> None:
+    """Whole or not at all: the command copies the file as soon as it changes."""
+    import pygame
+    tmp = path.with_name(path.stem + ".part.png")  # pygame picks the format by suffix
+    pygame.image.save(surface, str(tmp))
+    os.replace(tmp, path)
+
+
 def request(store: str | os.PathLike, out: str | os.PathLike, timeout: float = 20.0) -> Path:
     try:
         pid = int(pid_path(store).read_text())
@@ -52,9 +60,8 @@ def request(store: str | os.PathLike, out: str | os.PathLike, timeout: float = 2
     os.kill(pid, signal.SIGUSR1)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if png.exists() and png.stat().st_mtime_ns != before and png.stat().st_size:
-            time.sleep(0.1)  # the kiosk writes it in one go; let it finish
-            shutil.copyfile(png, out)
+        if png.exists() and png.stat().st_mtime_ns != before:
+            shutil.copyfile(png, out)  # complete: the kiosk renames it into place
             return Path(out)
         time.sleep(0.1)
     raise SnapshotError(f"the kiosk (pid {pid}) did not answer within {timeout:.0f} s")
