@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import signal
 import threading
 
@@ -13,10 +14,35 @@ import click
 from .errors import HailongError
 
 
+CONFIG_ENV = "HAILONG_CONFIG"
+CONFIG_DIR = "/etc/hailong"
+
+
+def default_config(ctx: click.Context) -> str:
+    """$HAILONG_CONFIG, else the installed file of the command's part: a technician on a
+    Pi types `hailong kiosk doctor`, not the path install.sh chose (issue 11)."""
+    if os.environ.get(CONFIG_ENV):
+        return os.environ[CONFIG_ENV]
+    path = ctx.command_path.split()
+    part = "server" if "server" in path else "kiosk"
+    return f"{CONFIG_DIR}/{part}.toml"
+
+
+def _resolve_config(ctx: click.Context, param, value):
+    if value:
+        return value  # a given file that is missing: the loader says so, as before
+    value = default_config(ctx)
+    if not os.path.exists(value):
+        raise click.BadParameter(f"no --config given and {value} does not exist; give "
+                                 f"--config FILE or set {CONFIG_ENV}", ctx=ctx, param=param)
+    return value
+
+
 def config_option(func):
-    return click.option("--config", "config_path", required=True,
+    return click.option("--config", "config_path", default=None, callback=_resolve_config,
                         type=click.Path(dir_okay=False),
-                        help="the TOML config file")(func)
+                        help=f"the TOML config file [default: ${CONFIG_ENV}, else "
+                             f"{CONFIG_DIR}/kiosk.toml or server.toml]")(func)
 
 
 def user_errors(func):

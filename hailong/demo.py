@@ -46,6 +46,18 @@ def kiosk_toml(*, kiosk: str, commune: str, store: str, port: int, counter: str 
             f'[clock]\nassume = "{clock}"\n{extra}')
 
 
+def hailong_command() -> str:
+    """How to run `hailong` from here, as typed: `.venv/bin/hailong` from the checkout
+    (it is not on PATH), else the full path, else `python -m hailong`."""
+    script = Path(sys.executable).parent / "hailong"
+    if not script.exists():
+        return f"{sys.executable} -m hailong"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
+
+
 def hailong_process(*args: str, log: Path) -> subprocess.Popen:
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", "hailong", *args], stdout=out,
@@ -85,38 +97,46 @@ def demo(state: str, kiosks: int, every: float, duration: float | None) -> None:
         username, password = prepare_demo(server_conf)  # a seeded dashboard to open
         # issue 9: a simulated queue system calls citizens through the session API
         from server import queue_sim
-        token = queue_sim.prepare(server_conf, kiosks)
+        token = queue_sim.prepare(server_conf, kiosks)  # enrolled, on the roster, a token
         queue = queue_sim.QueueSystem(f"http://127.0.0.1:{web_port}/", token)
-        desks = queue_sim.counters(kiosks)
+        layout = queue_sim.counters(kiosks)
         processes.append(hailong_process("server", "run", "--config", str(server_conf),
                                          log=folder / "server.log"))
         recorders = []
-        for n in range(1, kiosks + 1):
+        for n, (kiosk_id, counter, officials) in enumerate(layout, start=1):
             conf = folder / f"kiosk-k{n:02d}.toml"
-            conf.write_text(kiosk_toml(kiosk=f"k{n:02d}", commune=COMMUNE, counter=f"q{n}",
+            conf.write_text(kiosk_toml(kiosk=kiosk_id, commune=COMMUNE, counter=counter,
                                        store=f"kiosk-k{n:02d}.db", port=broker.port))
             processes.append(hailong_process("sync", "run", "--config", str(conf),
                                              log=folder / f"sync-k{n:02d}.log"))
             config = load_kiosk_config(conf)
-            recorders.append(Recorder.from_config(config, Outbox(config.store.path)))
-        # The first kiosk's screen as a window, when there is a desktop to show it on.
+            recorders.append((Recorder.from_config(config, Outbox(config.store.path)),
+                              tuple(officials)))
+        # The first kiosk's screen: a window when there is a desktop to show it on,
+        # otherwise drawn off screen, and seen on demand with `kiosk snapshot`.
         screen = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-        if screen:
-            processes.append(hailong_process("kiosk", "run", "--config",
-                                             str(folder / "kiosk-k01.toml"),
-                                             log=folder / "screen-k01.log"))
+        k01 = folder / "kiosk-k01.toml"
+        processes.append(hailong_process("kiosk", "run", "--config", str(k01),
+                                         *(() if screen else ("--headless",)),
+                                         log=folder / "screen-k01.log"))
 
+        cmd = hailong_command()
         click.echo(f"Hài Lòng demo — state in {folder}")
         if screen:
             click.echo("  screen   k01's rating screen in a window (log screen-k01.log)")
+        else:
+            click.echo("  screen   no display here (DISPLAY and WAYLAND_DISPLAY are not set): "
+                       "k01's screen runs without a window. See what it shows now:")
+            click.echo(f"           {cmd} kiosk snapshot --config {k01} --out k01.png")
         click.echo(f"  broker   mosquitto on 127.0.0.1:{broker.port}")
-        click.echo(f"  server   hailong server run --config {server_conf}  (log server.log)")
-        for n in range(1, kiosks + 1):
-            click.echo(f"  kiosk    k{n:02d}: simulated citizens every {every:g} s, "
-                       f"uplink log sync-k{n:02d}.log")
+        click.echo(f"  server   {cmd} server run --config {server_conf}  (log server.log)")
+        for n, (kiosk_id, counter, _) in enumerate(layout, start=1):
+            click.echo(f"  kiosk    {kiosk_id} at counter {counter}: simulated citizens every "
+                       f"{every:g} s, uplink log sync-k{n:02d}.log")
         click.echo("  queue    a simulated queue system sends each citizen's dossier to the "
                    "kiosk: POST /api/v1/sessions (token 'demo-queue')")
-        click.echo(f"  figures  hailong server stats --config {server_conf}")
+        click.echo(f"  figures  {cmd} server stats --config {server_conf}")
+        click.echo(f"  fleet    {cmd} server fleet --config {server_conf}")
         click.echo(f"  dashboard http://127.0.0.1:{web_port}/  login {username} / {password}")
         click.echo("Ctrl-C stops everything.")
 
@@ -128,19 +148,21 @@ def demo(state: str, kiosks: int, every: float, duration: float | None) -> None:
                 wait_for_port("127.0.0.1", web_port, timeout=60)
             except BrokerError:
                 click.echo("the server's dashboard did not come up; see server.log")
-            # k01's screen takes k01's sessions itself when it is shown
-            simulated = [n for n in range(kiosks) if not (screen and n == 0 and kiosks > 1)]
+            # k01's screen runs (window or not) and would take k01's sessions itself, so
+            # the queue system serves the other kiosks; k01 is rated whoever is on duty
+            queued = set(range(1, kiosks)) if kiosks > 1 else {0}
             while not stop.wait(every / kiosks):
-                n = rng.choice(simulated)
-                _, counter, officials = desks[n]
-                try:
-                    queue.call_next(counter, officials)
-                    rated = queue_sim.rate_session(recorders[n], rng)
-                except requests.RequestException as e:  # e.g. the server restarting
-                    log.warning("queue system: session not sent: %s", str(e)[:120])
-                    rated = None
+                n = rng.choice(range(kiosks))
+                recorder, officials = recorders[n]
+                rated = None
+                if n in queued:
+                    try:
+                        queue.call_next(layout[n][1], officials)
+                        rated = queue_sim.rate_session(recorder, rng)
+                    except requests.RequestException as e:  # e.g. the server restarting
+                        log.warning("queue system: session not sent: %s", str(e)[:120])
                 if rated is None:  # no session came: a citizen rates whoever is on duty
-                    simulate(recorders[n], 1, officials=officials)
+                    simulate(recorder, 1, officials=officials)
                 if duration is not None and time.monotonic() - started >= duration:
                     break
         finally:
@@ -151,7 +173,7 @@ def demo(state: str, kiosks: int, every: float, duration: float | None) -> None:
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
-            for r in recorders:
+            for r, _ in recorders:
                 r.outbox.close()
             queue.close()
     click.echo("demo stopped")

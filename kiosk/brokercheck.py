@@ -3,8 +3,9 @@ can it be reached, does TLS verify against the commune CA, are the credentials t
 
 Each failure comes back as one line a technician can act on. The check connects with
 the kiosk's username, and the broker names sessions by username
-(``use_username_as_clientid``): a running uplink is thrown off for a moment and
-reconnects by itself (it re-subscribes, and unacked ratings are re-sent).
+(``use_username_as_clientid``): it would throw a running uplink off, so the doctor
+calls it only when no uplink runs (``sync/instance.py``) and otherwise reads the
+state the uplink writes to the outbox.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import click
 
 from hailong.cliutil import config_option, echo_json, user_errors
 
-from .config import load_kiosk_config
+from .config import check_account, load_kiosk_config
 from .outbox import Outbox
 
 # pygame greets on stdout when imported; that would spoil --json output.
@@ -23,13 +23,21 @@ def kiosk() -> None:
 
 @kiosk.command()
 @config_option
-@click.option("--count", type=click.IntRange(min=1), required=True, help="ratings to record")
+@click.argument("count_arg", metavar="[COUNT]", type=click.IntRange(min=1), required=False)
+@click.option("--count", type=click.IntRange(min=1), default=None,
+              help="ratings to record (or give COUNT as an argument)")
 @click.option("--seed", type=int, default=None, help="random seed, for repeatable runs")
 @click.option("--official", "officials", multiple=True, help="official ids to spread over "
               "(repeat the option); default: whoever is on duty")
 @user_errors
-def simulate(config_path: str, count: int, seed: int | None, officials: tuple[str]) -> None:
+def simulate(config_path: str, count_arg: int | None, count: int | None, seed: int | None,
+             officials: tuple[str]) -> None:
     """Record COUNT ratings through the same path as a citizen's press."""
+    if count_arg and count and count_arg != count:
+        raise click.UsageError(f"COUNT {count_arg} and --count {count} differ: give one")
+    count = count_arg or count
+    if not count:
+        raise click.UsageError("how many? `hailong kiosk simulate 20` (or --count 20)")
     from .duty import Duty
     from .recorder import Recorder, Transaction
     from .simulate import simulate as run_simulation
@@ -56,33 +64,64 @@ def simulate(config_path: str, count: int, seed: int | None, officials: tuple[st
 @kiosk.command()
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="one JSON object, for scripts")
+@click.option("--watch", is_flag=True, help="print again every 2 s until nothing is "
+              "pending (a backlog draining); Ctrl-C stops")
 @user_errors
-def status(config_path: str, as_json: bool) -> None:
-    """What the outbox holds: pending, acked, rejected."""
+def status(config_path: str, as_json: bool, watch: bool) -> None:
+    """What the outbox holds: pending, acked, rejected; the broker link; how fast a
+    backlog drains."""
+    import time
     config = load_kiosk_config(config_path)
+    while True:
+        pending = _status_once(config, as_json)
+        if not watch or not pending:
+            return
+        time.sleep(2)
+
+
+def _status_once(config, as_json: bool) -> int:
+    import time
     with Outbox(config.store.path) as outbox:
         counts = outbox.counts()
+        # acked in the last minute: how fast a backlog drains, and when it will be done
+        recent = outbox.db.execute("SELECT count(*) FROM ratings WHERE acked_at > ?",
+                                   [time.time() - 60]).fetchone()[0]
         event = outbox.last_event()
         rejected = outbox.rejected(limit=5)
         by_reason = outbox.rejected_by_reason()
         by_score, suspect = outbox.score_counts()
         session = outbox.open_session(time.time(), config.flow.session_expiry)
+        link = outbox.link()
+    # the uplink's broker state as it last wrote it: a fault names its cause (issue 11)
     report = {**counts, "outbox": str(config.store.path), "kiosk": config.kiosk.id,
-              "last_event": event, "recent_rejections": rejected,
+              "last_event": event, "recent_rejections": rejected, "link": link,
               "rejected_by_reason": by_reason,
               "last_rejected_reason": rejected[0]["reason"] if rejected else None,
               "by_score": by_score, "suspect": suspect,
-              "open_session": session.dossier if session else None}
+              "open_session": session.dossier if session else None,
+              "drain_per_s": round(recent / 60, 1),
+              "drain_eta_s": round(counts["pending"] / (recent / 60)) if recent else None}
     if as_json:
         echo_json(report)
-        return
+        return counts["pending"]
     click.echo(f"kiosk {config.kiosk.id} ({config.kiosk.commune}/{config.kiosk.counter})")
     click.echo(f"  pending {counts['pending']}  acked {counts['acked']}  "
                f"rejected {counts['rejected']}  (unfinished follow-ups {counts['unsealed']})")
+    if counts["pending"] and recent:
+        click.echo(f"  draining: {report['drain_per_s']} ratings/s over the last minute, "
+                   f"about {report['drain_eta_s']} s to go")
+    elif counts["pending"]:
+        click.echo("  nothing acked in the last minute: the backlog is not draining")
+    if link is None:
+        click.echo("  broker: the uplink has not run yet")
+    else:
+        click.echo(f"  broker: {'connected' if link['connected'] else 'NOT connected'}"
+                   + (f": {link['error']}" if link["error"] else ""))
     for r in rejected:
         click.echo(f"  rejected {r['id']}: {r['reason']}")
     if event:
         click.echo(f"  last event: {event['kind']}: {event['detail']}")
+    return counts["pending"]
 
 
 @kiosk.command()
@@ -94,7 +133,9 @@ def run(config_path: str, headless: bool) -> None:
     """Run the rating screen: full screen on the Pi, a window on a desktop."""
     from .ui.run import run_kiosk
 
-    run_kiosk(load_kiosk_config(config_path), headless=headless)
+    config = load_kiosk_config(config_path)
+    check_account(config)
+    run_kiosk(config, headless=headless)
 
 
 @kiosk.command()
@@ -156,6 +197,19 @@ def screenshots(config_path: str, out_dir: str, sizes: tuple[str]) -> None:
     click.echo(f"{len(shots)} screenshots in {out_dir}, {len(bad)} with layout problems")
     if bad:
         raise SystemExit(1)
+
+
+@kiosk.command()
+@config_option
+@click.option("--out", "out", default="kiosk-snapshot.png", show_default=True,
+              type=click.Path(dir_okay=False), help="PNG file to write")
+@user_errors
+def snapshot(config_path: str, out: str) -> None:
+    """Save what the running kiosk screen shows now (also without a display)."""
+    from .ui.snapshot import request
+
+    config = load_kiosk_config(config_path)
+    click.echo(f"saved {request(config.store.path, out)}")
 
 
 @kiosk.command()

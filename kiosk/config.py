@@ -33,6 +33,9 @@ KIOSK_SETTINGS: tuple[Setting, ...] = (
             minimum=1.0),
     Setting("sync", "keep_acked_days", float, 30.0, "days to keep acked ratings on the kiosk",
             minimum=0.0),
+    Setting("sync", "fault_log_every", float, 60.0, "while a broker fault lasts (refused, "
+            "timeout, DNS, TLS, authorisation), log it again every this many seconds",
+            minimum=1.0),
     Setting("clock", "assume", str, "system", "'system' reads the kernel's NTP state; "
             "'synced' or 'unsynced' override it", choices=("system", "synced", "unsynced")),
     # The screen (kiosk/ui): docs/kiosk.md
@@ -125,6 +128,17 @@ def load_kiosk_config(path, **kw) -> Config:
         raise ConfigError(f"{config.path}: [scanner] dossier_pattern: not a regular "
                           f"expression: {e}") from None
     return config
+
+
+def check_account(config: Config) -> None:
+    """The broker names a kiosk's session and topics by its account
+    (``use_username_as_clientid`` and the ACL's ``%u``): an id that differs is refused
+    by the ACL, silently, for ever (issue 11). Say so at start instead."""
+    user = config.broker.username
+    if user and user != config.kiosk.id:
+        raise ConfigError(f"{config.path}: [kiosk] id {config.kiosk.id!r} does not match "
+                          f"[broker] username {user!r}: a kiosk may only use its own "
+                          "account (copy both from its enrolment bundle)")
 
 
 def _check_ids(config: Config) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -148,7 +149,30 @@ def check_outbox(config) -> Check:
 
 
 def check_broker(config) -> Check:
+    from hailong.errors import ConfigError
+    from sync.instance import uplink_running
+
     from .brokercheck import check_broker as probe
+    from .config import check_account
+    try:
+        check_account(config)
+    except ConfigError as e:
+        return Check("broker", FAIL, str(e))
+    if uplink_running(config.store.path):
+        # The broker names sessions by account (use_username_as_clientid): connecting
+        # with the kiosk's account would throw the live uplink off (issue 11). Read the
+        # state the uplink writes instead.
+        from .outbox import Outbox
+        with Outbox(config.store.path) as outbox:
+            link = outbox.link()
+        if link and link["connected"] and link["error"]:
+            return Check("broker", FAIL, f"connected, but: {link['error']}")
+        if link and link["connected"]:
+            return Check("broker", OK, f"the running uplink is connected to "
+                         f"{config.broker.host}:{config.broker.port} as "
+                         f"{config.broker.username or 'anonymous'}")
+        return Check("broker", FAIL, "the running uplink is NOT connected: "
+                     + ((link or {}).get("error") or "no state written yet"))
     answer = probe(config.broker, timeout=5.0)
     return Check("broker", OK if answer.ok else FAIL, answer.detail)
 
@@ -171,11 +195,36 @@ CHECKS: tuple[Callable, ...] = (check_display, check_touch, check_gpio, check_fo
                                 check_clock, check_disk, check_outbox, check_broker, check_sound)
 
 
+class native_stderr_quiet:
+    """Hold what C libraries write to file descriptor 2 (libasound's "ALSA lib ..."
+    lines, SDL's "XDG_RUNTIME_DIR is invalid") during the checks, and log it at debug
+    level: the check's own line already says what it means (issue 11)."""
+
+    def __enter__(self):
+        import tempfile
+        sys.stderr.flush()
+        self._saved = os.dup(2)
+        self._file = tempfile.TemporaryFile()
+        os.dup2(self._file.fileno(), 2)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        sys.stderr.flush()
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._file.seek(0)
+        held = self._file.read().decode(errors="replace").strip()
+        self._file.close()
+        if held:
+            log.debug("native libraries said during the checks:\n%s", held)
+
+
 def diagnose(config) -> list[Check]:
     results = []
     for check in CHECKS:
         try:
-            results.append(check(config))
+            with native_stderr_quiet():
+                results.append(check(config))
         except Exception as e:  # one broken check must not hide the others
             log.exception("%s failed", check.__name__)
             results.append(Check(check.__name__.removeprefix("check_"), FAIL, f"check crashed: {e}"))

@@ -53,11 +53,15 @@ KINDS = {
     "case-assigned": ("Phản ánh được giao", "Case assigned"),
     "low-summary": ("Tổng hợp đánh giá không hài lòng", "Summary of low ratings"),
     "alert-summary": ("Tổng hợp cảnh báo cùng loại", "Summary of alerts of one kind"),
+    "kiosk-duplicate": ("Hai thiết bị dùng chung một mã thiết bị",
+                        "Two devices use one kiosk identity"),
+    "kiosk-pin": ("Nhập sai mã PIN kỹ thuật nhiều lần", "Technician PIN failed repeatedly"),
 }
 # What ``[alerts] immediate`` and the channels' route lists name: the kinds, plus
 # "lowest-rating" (a low rating at the scale's lowest level).
 ROUTES = ("lowest-rating", *KINDS)
-FLEET_KINDS = ("kiosk-offline", "backlog")  # what a technician sees: no ratings of people
+# what a technician sees: no ratings of people
+FLEET_KINDS = ("kiosk-offline", "backlog", "kiosk-duplicate", "kiosk-pin")
 
 
 @migrations()
@@ -280,6 +284,18 @@ def check(conn: sqlite3.Connection, settings, webhooks: tuple[str, ...],
             items.append((f"backlog:{kiosk}:{int(now // 86400)}", "backlog", kiosk,
                           f"Thiết bị {kiosk} còn {backlog} đánh giá chưa gửi được",
                           {"kiosk": kiosk, "backlog": backlog}))
+    # Wrong technician PINs at a kiosk (kiosk/pinguard.py), once per kiosk per day.
+    for kiosk, status in conn.execute("SELECT id, status FROM kiosks"):
+        tries = (json.loads(status or "{}") or {}).get("pin_failures") or 0
+        if tries >= settings.pin_failures:
+            items.append((f"pin:{kiosk}:{int(now // 86400)}", "kiosk-pin", kiosk,
+                          f"Thiết bị {kiosk}: {tries} lần nhập sai mã PIN kỹ thuật trong 24 giờ",
+                          {"kiosk": kiosk, "pin_failures": tries}))
+    # Two devices with one identity (server/identity.py), once per kiosk per hour.
+    from .identity import duplicates
+    for kiosk, cause in duplicates(conn, now).items():
+        items.append((f"duplicate:{kiosk}:{int(now // 3600)}", "kiosk-duplicate", kiosk,
+                      f"Thiết bị {kiosk}: {cause}", {"kiosk": kiosk, "cause": cause}))
     # Cases past their deadline (escalated by followup.escalate_overdue).
     for case_id, official, counter in conn.execute(
             "SELECT id, official, counter FROM cases WHERE escalated_at IS NOT NULL "

@@ -286,6 +286,19 @@ def refresh_credentials(config, fleet: Fleet) -> Path | None:
     return Path(folder)
 
 
+class BrokerReloadFailed(BrokerConfigError):
+    """The files were written; only the broker's reload failed (issue 11: reported as
+    that, not as a failed enrolment)."""
+
+
+def certificate_names(cert: Path) -> list[str]:
+    """The DNS and IP names in a PEM certificate (the standard library decodes one only
+    from a file, through this helper)."""
+    import ssl
+    decoded = ssl._ssl._test_decode_cert(str(cert))  # type: ignore[attr-defined]
+    return [v for k, v in decoded.get("subjectAltName", ()) if k in ("DNS", "IP Address")]
+
+
 def reload_broker(command: str) -> bool:
     """Run ``[fleet] reload_command`` (e.g. ``systemctl reload mosquitto``); mosquitto
     rereads the password and ACL files on SIGHUP. False if none is configured."""
@@ -293,7 +306,7 @@ def reload_broker(command: str) -> bool:
         return False
     proc = subprocess.run(shlex.split(command), capture_output=True, text=True)
     if proc.returncode != 0:
-        raise BrokerConfigError(f"reload command {command!r} failed: "
+        raise BrokerReloadFailed(f"reload command {command!r} failed: "
                                 f"{(proc.stderr or proc.stdout).strip()[:200]}")
     time.sleep(0.2)  # mosquitto handles SIGHUP in its main loop, not at once
     return True

@@ -101,6 +101,8 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
             "offline this long", minimum=1),
     Setting("alerts", "backlog_over", int, 100, "alert when a kiosk reports more unsent "
             "ratings than this", minimum=1),
+    Setting("alerts", "pin_failures", int, 5, "alert when a kiosk reports this many wrong "
+            "technician PINs in 24 hours", minimum=1),
     Setting("alerts", "max_attempts", int, 8, "webhook tries per alert (backoff doubles)",
             minimum=1, maximum=30),
     # Issue 10: letters, printable reports and their e-mail (server/letters.py, mailer.py).

@@ -175,7 +175,8 @@ def fleet_view(db: sqlite_utils.Database, now: float | None = None) -> list[dict
                    version=s.get("version"), clock_skew=skew,
                    clock_synced=s.get("clock_synced"), disk_free_mb=s.get("disk_free_mb"),
                    last_error=s.get("last_error"), ack_clock_skew=_ack_skew(s),
-                   config_revision=s.get("config_revision"))
+                   config_revision=s.get("config_revision"),
+                   pin_failures=s.get("pin_failures"))
         row["rejected_reason"] = s.get("last_rejected_reason")
     # What the server itself refused from each kiosk (issue 8): a count and the last
     # reason, also for messages that named no rating.
@@ -189,8 +190,13 @@ def fleet_view(db: sqlite_utils.Database, now: float | None = None) -> list[dict
     empty = dict(online=False, last_seen=None, age_s=None, backlog=None, rejected=None,
                  version=None, clock_skew=None, clock_synced=None, disk_free_mb=None,
                  last_error=None, ack_clock_skew=None, config_revision=None,
-                 rejected_reason=None, server_rejected=0, server_rejected_reason=None)
+                 rejected_reason=None, server_rejected=0, server_rejected_reason=None,
+                 pin_failures=None)
     out = [{**empty, **rows[k]} for k in sorted(rows)]
+    from .identity import duplicates
+    dup = duplicates(db.conn, now)
+    for row in out:
+        row["duplicate"] = dup.get(row["id"])
     for row in out:
         if row["revoked"]:
             # a removed kiosk cannot say goodbye (the broker drops it at the reload), so

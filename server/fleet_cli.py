@@ -100,7 +100,7 @@ def add_kiosk(config_path: str, kiosk_id: str, counter: str, out: str,
               broker_host: str | None, for_pi: bool, no_tls: bool, note: str) -> None:
     """Enrol a kiosk: its own broker account and ACL, and a config bundle for the Pi.
     Enrolling an enrolled kiosk again gives it a new password."""
-    from .broker_config import refresh_credentials
+    from .broker_config import BrokerReloadFailed, certificate_names, refresh_credentials
     from .bundle import write_bundle
     from .fleet import FleetError
     from .roster import Roster
@@ -108,8 +108,12 @@ def add_kiosk(config_path: str, kiosk_id: str, counter: str, out: str,
     config = admin_config(config_path)
     host = broker_host or config.broker.host
     if host in WILDCARD_HOSTS or (for_pi and host.startswith(LOOPBACK)):
-        raise FleetError(f"the broker's address for the kiosk would be {host!r}: say "
-                         "--broker-host, the server's address on the commune network")
+        if broker_host:
+            raise FleetError(f"--broker-host {host!r} is not an address a kiosk can reach: "
+                             "give the server's address on the commune network")
+        raise FleetError(f"the broker's address for the kiosk would be {host!r} ([broker] "
+                         "host): say --broker-host, the server's address on the commune "
+                         "network")
     if kiosk_id == config.broker.username:
         raise FleetError(f"{kiosk_id!r} is the server's broker account")
     db, fleet = _fleet(config)
@@ -121,16 +125,33 @@ def add_kiosk(config_path: str, kiosk_id: str, counter: str, out: str,
                 raise FleetError("the broker has a TLS port but no CA yet: run "
                                  "`hailong server broker-config` first (or use --no-tls)")
             port, ca = config.fleet.tls_port, Path(broker_dir) / "tls" / "ca.crt"
+            names = certificate_names(Path(broker_dir) / "tls" / "server.crt")
+            if host not in names:
+                # the kiosk would fail every connect with "certificate verify failed"
+                raise FleetError(
+                    f"the broker's TLS certificate does not cover {host!r} (it names "
+                    f"{', '.join(names)}): give one of those as --broker-host, or add "
+                    f"{host!r} to [fleet] tls_names, delete {broker_dir}/tls/server.crt and "
+                    "run broker-config again (or use --no-tls)")
         password = fleet.enrol(kiosk_id, counter, note=note)
         Roster(db).ensure_counter(counter)
         bundle = write_bundle(Path(out), kiosk=kiosk_id, commune=config.server.commune,
                               counter=counter, host=host, port=port, username=kiosk_id,
                               password=password, ca=ca, for_pi=for_pi)
-        folder = refresh_credentials(config, fleet)
+        try:
+            folder = refresh_credentials(config, fleet)
+            reload_error = None
+        except BrokerReloadFailed as e:
+            folder, reload_error = Path(fleet.meta("broker_dir") or "."), e
     finally:
         db.close()
     click.echo(f"enrolled kiosk {kiosk_id} at counter {counter}; bundle: {bundle}")
     click.echo("  kiosk.toml holds the kiosk's password: copy it to the Pi, then delete it here")
+    if reload_error:
+        raise click.ClickException(f"kiosk {kiosk_id} is enrolled and its bundle written, but "
+                                   f"the broker was not reloaded: {reload_error}; reload it "
+                                   "by hand (systemctl reload mosquitto) before the kiosk "
+                                   "can connect")
     _broker_note(config, folder)
 
 
@@ -193,12 +214,39 @@ def fleet_command(config_path: str, as_json: bool) -> None:
         click.echo(f"{r['id']:<12} {r['counter'] or '-':<8} {state:<8} {seen:<20} "
                    f"backlog {r['backlog'] if r['backlog'] is not None else '-':<6} "
                    f"v{r['version'] or '?':<8} {skew}"
-                   + (f"  ! {r['last_error']}" if r["last_error"] else ""))
+                   + (f"  ! {r['last_error']}" if r["last_error"] else "")
+                   + (f"\n{'':12} !! {r['duplicate']}" if r.get("duplicate") else ""))
+
+
+@click.command("set-pin")
+@config_option
+@click.option("--kiosk", "kiosk_id", required=True, help="the enrolled kiosk's id")
+@user_errors
+def set_pin(config_path: str, kiosk_id: str) -> None:
+    """Set a kiosk's technician PIN (4-12 digits, read from stdin); the running server
+    pushes only its hash in the kiosk's config."""
+    import sys
+
+    from hailong.pin import hash_pin, valid_pin
+    if sys.stdin.isatty():
+        click.echo("PIN (4-12 digits): ", nl=False, err=True)
+    pin = sys.stdin.readline().strip()
+    if not valid_pin(pin):
+        raise click.ClickException("the PIN must be 4 to 12 digits (given on stdin)")
+    config = admin_config(config_path)
+    db, fleet = _fleet(config)
+    try:
+        if not fleet.get(kiosk_id) or fleet.get(kiosk_id)["revoked_at"]:
+            raise click.ClickException(f"kiosk {kiosk_id!r} is not enrolled (add-kiosk first)")
+        fleet.set_meta(f"tech_pin:{kiosk_id}", hash_pin(pin))
+    finally:
+        db.close()
+    click.echo(f"technician PIN of {kiosk_id} set; the server pushes it with the next config")
 
 
 def _commands() -> tuple:
     from .roster_cli import roster
-    return (broker_config, add_kiosk, remove_kiosk, fleet_command, roster)
+    return (broker_config, add_kiosk, remove_kiosk, fleet_command, roster, set_pin)
 
 
 COMMANDS = _commands()

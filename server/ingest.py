@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable
 
 from sync import contract
-from sync.mqtt import connect_error, make_client
+from sync.faults import LinkWatch
+from sync.mqtt import make_client
 
 from hailong.database import immediate
 
@@ -46,12 +47,16 @@ class Ingest:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = lambda c, u, m: self._inbox.put((m.topic, m.payload, time.time()))
+        # a failed connect or a lost connection: its cause and host:port, once a minute
+        # while it lasts (issue 11)
+        self.watch = LinkWatch(self.client, config.broker, name="ingest")
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):
         if reason_code.is_failure:
-            self.last_error = connect_error(reason_code)
-            log.error("%s", self.last_error)
+            self.watch.refused(reason_code)
+            self.last_error = self.watch.fault
             return
+        self.watch.connected()
         client.subscribe([(contract.subscription(self.commune, "ratings"), 1),
                           (contract.subscription(self.commune, "status"), 1)])
         self.last_error = None
@@ -65,8 +70,8 @@ class Ingest:
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         self.connected.clear()
         if reason_code.is_failure:
-            self.last_error = connect_error(reason_code)
-            log.warning("ingest lost the broker: %s", reason_code)
+            self.watch.lost(reason_code)
+            self.last_error = self.watch.fault
 
     def start(self) -> None:
         broker = self.config.broker

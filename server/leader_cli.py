@@ -149,7 +149,8 @@ def seed(config_path: str, count: int, days: int, seed_value: int) -> None:
     try:
         do_seed(db, count, days=days, seed_value=seed_value, commune=config.server.commune,
                 low_at_or_below=config.followup.low_at_or_below,
-                deadline_days=config.followup.deadline_days)
+                deadline_days=config.followup.deadline_days,
+                progress=lambda text: click.echo(text, err=True))
     finally:
         db.close()
     click.echo(f"seeded {count} ratings over {days} days in "

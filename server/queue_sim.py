@@ -21,42 +21,28 @@ import requests
 
 from hailong import domain
 
-from .seed import COUNTERS, PROCEDURES
+from .seed import PROCEDURES, demo_kiosks, enrol_demo
 
 log = logging.getLogger(__name__)
 
 TOKEN_NAME = "demo-queue"
 
 
-def counters(kiosks: int) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(kiosk, counter, official ids) for kiosks k01..kNN at counters q1..qN."""
-    out = []
-    for n in range(1, kiosks + 1):
-        officials = COUNTERS[(n - 1) % len(COUNTERS)][2]
-        out.append((f"k{n:02d}", f"q{n}", tuple(o[0] for o in officials)))
-    return out
+def counters(kiosks: int) -> list[tuple[str, str, list[str]]]:
+    """(kiosk, counter, official ids) of the demo's kiosks k01..kNN (seed.demo_kiosks)."""
+    return demo_kiosks(kiosks)
 
 
 def prepare(config_path, kiosks: int) -> str:
     """Enrol the demo's kiosks, put their officials on the roster; returns a fresh token."""
     from . import feed
     from .config import load_server_config
-    from .fleet import Fleet
-    from .roster import Roster
     from .store import connect
 
+    enrol_demo(config_path, kiosks)
     config = load_server_config(config_path)
     db = connect(config.store.path)
     try:
-        fleet, roster = Fleet(db, config.server.commune), Roster(db)
-        enrolled = {k["id"] for k in fleet.active()}
-        names = {oid: name for _, _, officials in COUNTERS for oid, name in officials}
-        for kiosk, counter, officials in counters(kiosks):
-            if kiosk not in enrolled:  # the demo broker is anonymous: the password is unused
-                fleet.enrol(kiosk, counter, note="hailong demo")
-            for oid in officials:
-                roster.add_official(oid, names[oid])
-            roster.set_counter(counter, name=f"Quầy {counter[1:]}", officials=list(officials))
         return feed.add_token(db.conn, TOKEN_NAME)
     finally:
         db.close()

@@ -220,7 +220,8 @@ class Roster:
         with immediate(self.db):
             for k in kiosks:
                 last = self._last(k["id"])
-                probe = self.kiosk_config(k["counter"], 1, photo_base_url)
+                probe = self._with_pin(k["id"], self.kiosk_config(k["counter"], 1,
+                                                                   photo_base_url))
                 if last and _same_but_revision(last[1], probe):
                     continue
                 try:  # exactly the check the kiosk makes: never push what it would refuse
@@ -247,7 +248,14 @@ class Roster:
     def _changed(self, kiosk: dict, photo_base_url: str) -> bool:
         last = self._last(kiosk["id"])
         return not (last and _same_but_revision(
-            last[1], self.kiosk_config(kiosk["counter"], 1, photo_base_url)))
+            last[1], self._with_pin(kiosk["id"],
+                                    self.kiosk_config(kiosk["counter"], 1, photo_base_url))))
+
+    def _with_pin(self, kiosk: str, config: contract.KioskConfig) -> contract.KioskConfig:
+        """The kiosk's own technician PIN hash (``server set-pin``), per kiosk."""
+        row = self.db.execute("SELECT value FROM fleet_meta WHERE key = ?",
+                              [f"tech_pin:{kiosk}"]).fetchone()
+        return msgspec.structs.replace(config, tech_pin_hash=row[0]) if row else config
 
     def latest(self, kiosks: list[str] | None = None, *, unpublished: bool = False
                ) -> list[tuple[str, int, bytes]]:

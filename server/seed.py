@@ -63,8 +63,13 @@ def _times(rng: random.Random, n: int, days: int, now: float) -> list[float]:
 
 def seed(db, count: int, *, days: int = 365, seed_value: int = 1,
          now: float | None = None, commune: str = "xa-demo",
-         low_at_or_below: int = 0, deadline_days: float = 3.0) -> int:
-    """Add ``count`` ratings to the store ``db`` (sqlite_utils.Database); returns count."""
+         low_at_or_below: int = 0, deadline_days: float = 3.0,
+         progress=None) -> int:
+    """Add ``count`` ratings to the store ``db`` (sqlite_utils.Database); returns count.
+    ``progress(text)`` hears how far it is (10,000,000 ratings take minutes)."""
+    say = progress or (lambda text: None)
+    started = time.monotonic()
+    step = max(10_000, count // 20)
     rng = random.Random(seed_value)
     now = time.time() if now is None else now
     conn = db.conn
@@ -116,7 +121,12 @@ def seed(db, count: int, *, days: int = 365, seed_value: int = 1,
                                  "Tôi đồng ý để UBND xã gọi lại về đánh giá này.", t))
             if len(chunk) >= 5000:
                 flush()
+            if n and n % step == 0:
+                rate = n / max(time.monotonic() - started, 1e-3)
+                say(f"  {n:,} of {count:,} ratings ({100 * n // count} %), "
+                    f"about {(count - n) / rate:.0f} s to go")
         flush()
+    say(f"  {count:,} ratings written; opening follow-up cases")
     followup.open_cases(conn, low_at_or_below=low_at_or_below, deadline_days=deadline_days,
                         now=now)
     # Seeded cases open when the rating was made, and most of the old ones are done.
@@ -139,6 +149,7 @@ def seed(db, count: int, *, days: int = 365, seed_value: int = 1,
              for i, t in rows])
         conn.execute("UPDATE cases SET alerted = 1 WHERE occurred_at < ?", [now - 86400])
     _roster(conn)
+    say("  rebuilding the daily figures")
     rollup.rebuild(conn)
     return count
 
@@ -158,6 +169,37 @@ def _roster(conn) -> None:
 
 
 DEMO_USER, DEMO_PASSWORD = "chutich", "hailong-demo"
+
+
+def demo_kiosks(n: int) -> list[tuple[str, str, list[str]]]:
+    """(kiosk, counter, officials) of the demo's ``n`` kiosks: the seeded counters and
+    officials, so the fleet shows them enrolled and they rate people on the roster."""
+    return [(f"k{i:02d}", COUNTERS[(i - 1) % len(COUNTERS)][1],
+             [o for o, _ in COUNTERS[(i - 1) % len(COUNTERS)][2]]) for i in range(1, n + 1)]
+
+
+def enrol_demo(config_path, kiosks: int) -> None:
+    """For ``hailong demo``: its kiosks enrolled, each counter's officials in the roster
+    (on duty: the first), so nothing shows "(chưa đăng ký)"."""
+    from .config import load_server_config
+    from .fleet import Fleet
+    from .roster import Roster
+    from .store import connect
+
+    config = load_server_config(config_path)
+    db = connect(config.store.path)
+    try:
+        fleet, roster = Fleet(db, config.server.commune), Roster(db)
+        names = {o: name for _, _, officials in COUNTERS for o, name in officials}
+        for kiosk, counter, officials in demo_kiosks(kiosks):
+            if not fleet.get(kiosk):
+                fleet.enrol(kiosk, counter, note="demo")  # the password is not needed here
+            for o in officials:
+                roster.add_official(o, names[o])
+            roster.set_counter(counter, officials=officials)
+            roster.set_on_duty(counter, officials[0])
+    finally:
+        db.close()
 
 
 def prepare_demo(config_path, ratings: int = 50_000) -> tuple[str, str]:

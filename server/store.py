@@ -73,7 +73,8 @@ def connect(path: str | Path) -> sqlite_utils.Database:
 # its own name, applied in this order after the core tables above.
 SCHEMA_MODULES: tuple[str, ...] = ("server.fleet", "server.roster", "server.accounts",
                                    "server.rollup", "server.followup", "server.alerts",
-                                   "server.addressee", "server.feed", "server.door")
+                                   "server.addressee", "server.feed", "server.door",
+                                   "server.identity")
 
 
 @dataclass
@@ -202,6 +203,10 @@ class Store:
             f"last_seen = {last_seen}, "
             "clock_skew=coalesce(excluded.clock_skew, kiosks.clock_skew)",
             [kiosk, commune, int(status.online), seen, contract.encode(status).decode(), skew])
+        if not replayed:  # which device sent it: two with one identity are named
+            from . import identity
+            identity.note_status(self.db.conn, kiosk, status.instance, status.online,
+                                 received_at)
 
 
 def _json(value) -> str:

@@ -143,7 +143,12 @@ class Status(msgspec.Struct, forbid_unknown_fields=True):
     last_ack_server_time: float | None = None
     last_ack_at: float | None = None
     config_revision: int | None = None  # the server config the kiosk holds
-    last_rejected_reason: str | None = None  # why the server last refused one of ours
+    # why the server last refused one of ours
+    last_rejected_reason: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    # this device (sync/instance.py): two devices with one identity show as two
+    instance: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    # wrong technician PINs in the last 24 h (kiosk/pinguard.py)
+    pin_failures: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] | None = None
 
 
 class Session(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -186,6 +191,8 @@ class KioskConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     high_reasons: Annotated[list[ReasonLabel], msgspec.Meta(max_length=12)] | None = None
     # what the consent sentence promises: the server's own retention of call-back numbers
     contact_retention_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
+    # the technician PIN, set per kiosk on the server; only its hash (hailong/pin.py)
+    tech_pin_hash: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
 _encoder = msgspec.json.Encoder()

@@ -28,7 +28,9 @@ from kiosk.clock import Clock
 from kiosk.outbox import Outbox, OutboxError
 
 from . import contract
-from .mqtt import connect_error, make_client
+from .faults import LinkWatch
+from .instance import device_instance
+from .mqtt import make_client
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ class Uplink:
         self.kiosk, self.commune = k.id, k.commune
         self.clock = Clock(config.clock.assume)
         self.outbox = Outbox(config.store.path)
+        self.instance = device_instance(config.store.path)
         self._inbox: queue.Queue = queue.Queue()  # (kind, decoded message) from paho
         self._wake = threading.Event()
         self._connected = threading.Event()
@@ -58,12 +61,18 @@ class Uplink:
         self.last_ack: contract.Ack | None = None
         self.last_ack_at: float | None = None
         self.sent_batches = 0
+        self.client_id = f"hailong-kiosk-{self.commune}-{self.kiosk}"
         self.client = make_client(
-            config.broker, f"hailong-kiosk-{self.commune}-{self.kiosk}",
+            config.broker, self.client_id,
             will=(self._topic("status"), contract.encode(self._status(online=False))))
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        # each failed connect or lost connection: its cause and host:port, in the log at
+        # a bounded rate and in the outbox for the technician (issue 11)
+        self.watch = LinkWatch(self.client, config.broker, name="uplink",
+                               repeat=config.sync.fault_log_every,
+                               identity=f"kiosk {self.kiosk} (client id {self.client_id})")
 
     def _topic(self, kind: str) -> str:
         return contract.topic(self.commune, self.kiosk, kind)
@@ -72,11 +81,10 @@ class Uplink:
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):
         if reason_code.is_failure:
-            self.last_error = connect_error(reason_code)
-            log.error("%s", self.last_error)
+            self.watch.refused(reason_code)
             return
         client.subscribe([(self._topic(kind), 1) for kind in ("acks", "config", "session")])
-        self.last_error = None
+        self.watch.connected()
         self._reconnected = True
         self._connected.set()
         self._wake.set()
@@ -85,8 +93,7 @@ class Uplink:
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         self._connected.clear()
         if reason_code.is_failure:
-            self.last_error = connect_error(reason_code)
-            log.warning("disconnected from broker: %s", reason_code)
+            self.watch.lost(reason_code)
 
     def _on_message(self, client, userdata, message):
         kind = message.topic.rsplit("/", 1)[-1]
@@ -131,7 +138,7 @@ class Uplink:
             self.outbox = Outbox(self.config.store.path)
             self._link = None
         self._take_inbox()
-        link = (self._connected.is_set(), self.last_error)
+        link = (self._connected.is_set(), self.watch.current() or self.last_error)
         if link != self._link:
             self.outbox.set_link(*link)
             self._link = link
@@ -262,19 +269,21 @@ class Uplink:
         status = contract.Status(v=1, online=online, kiosk=self.kiosk,
                                  version=hailong.__version__, at=reading.wall,
                                  clock_synced=reading.synced, boot_id=reading.boot_id,
-                                 mono=reading.mono)
+                                 mono=reading.mono, instance=self.instance)
         if not online:
             return status
         counts = self.outbox.counts()
         event = self.outbox.last_event()
         disk = shutil.disk_usage(self.outbox.path.parent)
+        from kiosk.pinguard import failures_today
+        status.pin_failures = failures_today(self.outbox)
         status.backlog = counts["pending"]
         status.rejected = counts["rejected"]
         status.last_rejected_reason = self.outbox.last_rejected_reason()
         status.disk_free_mb = round(disk.free / 2**20, 1)
         status.config_revision = self.outbox.db.execute(
             "SELECT max(revision) FROM remote_config").fetchone()[0]
-        status.last_error = self.last_error or (
+        status.last_error = self.watch.current() or self.last_error or (
             f"{event['kind']}: {event['detail']}" if event else None)
         if self.last_ack:
             status.last_ack_server_time = self.last_ack.server_time

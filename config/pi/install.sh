@@ -20,29 +20,40 @@ PREFIX=/opt/hailong
 SYSTEMCTL=${SYSTEMCTL:-systemctl}   # overridable only to try the script where systemd does not run
 
 ROLE=kiosk BUNDLE="" SOURCE=$REPO READ_ONLY=no STATE_DEVICE="" START=yes
+PYTHON=${HAILONG_PYTHON:-/usr/bin/python3}
 say() { printf 'install: %s\n' "$*"; }
 die() { printf 'install: error: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; cat <<'EOF'
+bad_usage() { printf 'install: error: %s (see --help)\n' "$*" >&2; exit 2; }
+value() {  # the value of option $1, or one clear line (not "unbound variable")
+    [ $# -ge 2 ] && [ -n "$2" ] && [ "${2#--}" = "$2" ] || bad_usage "$1 needs a value"
+}
+usage() {
+    # the comment block at the top, up to the first line of code
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+    cat <<'EOF'
 Options:
   --role kiosk|server     what this machine is (default: kiosk)
   --bundle DIR            the kiosk's bundle from `hailong server add-kiosk` (kiosk.toml, ca.crt)
   --source PATH           checkout or wheel to install (default: this checkout)
   --read-only-root        root file system read-only (overlayfs); needs --state-device
   --state-device DEV      a partition (ext4) mounted at /var/lib/hailong, kept writable
+  --python PATH           the system interpreter for the release venv (default
+                          /usr/bin/python3: the service user must be able to run it)
   --no-start              install and enable, but do not start now
 EOF
 exit "${1:-0}"; }
 
 while [ $# -gt 0 ]; do
     case $1 in
-        --role) ROLE=$2; shift 2 ;;
-        --bundle) BUNDLE=$2; shift 2 ;;
-        --source) SOURCE=$2; shift 2 ;;
+        --role) value "$@"; ROLE=$2; shift 2 ;;
+        --bundle) value "$@"; BUNDLE=$2; shift 2 ;;
+        --source) value "$@"; SOURCE=$2; shift 2 ;;
+        --python) value "$@"; PYTHON=$2; shift 2 ;;
         --read-only-root) READ_ONLY=yes; shift ;;
-        --state-device) STATE_DEVICE=$2; shift 2 ;;
+        --state-device) value "$@"; STATE_DEVICE=$2; shift 2 ;;
         --no-start) START=no; shift ;;
         -h|--help) usage 0 ;;
-        *) usage 2 ;;
+        *) bad_usage "unknown option: $1" ;;
     esac
 done
 [ "$(id -u)" = 0 ] || die "run as root (sudo)"
@@ -101,15 +112,17 @@ fi
 install -d -o hailong -g hailong -m 0750 "$STATE"
 
 # --- 3. the release (a venv of its own) ----------------------------------------------------
-"$HERE/update.sh" --source "$SOURCE" --no-restart
+[ -x "$PYTHON" ] || die "no interpreter $PYTHON (install python3, or give --python PATH)"
+HAILONG_PYTHON=$PYTHON HAILONG_USER=hailong "$HERE/update.sh" --source "$SOURCE" --no-restart
 
 # --- 4. config ---------------------------------------------------------------------------
 if [ "$ROLE" = kiosk ]; then
     if [ -n "$BUNDLE" ]; then
         [ -f "$BUNDLE/kiosk.toml" ] || die "$BUNDLE has no kiosk.toml"
         # point the bundle's paths at this layout (add-kiosk --for-pi already does)
-        sed -e "s|^path = .*|path = \"$STATE/outbox.db\"|" \
-            -e "s|^tls_ca = .*|tls_ca = \"$ETC/ca.crt\"|" "$BUNDLE/kiosk.toml" > "$ETC/kiosk.toml.new"
+        # made 0600 from the first byte: it holds the broker password
+        (umask 077; sed -e "s|^path = .*|path = \"$STATE/outbox.db\"|" \
+            -e "s|^tls_ca = .*|tls_ca = \"$ETC/ca.crt\"|" "$BUNDLE/kiosk.toml" > "$ETC/kiosk.toml.new")
         install -o root -g hailong -m 0640 "$ETC/kiosk.toml.new" "$ETC/kiosk.toml"
         rm -f "$ETC/kiosk.toml.new"
         [ ! -f "$BUNDLE/ca.crt" ] || install -o root -g hailong -m 0644 "$BUNDLE/ca.crt" "$ETC/ca.crt"
@@ -133,6 +146,13 @@ else
         /etc/systemd/system/mosquitto.service.d/hailong.conf
     UNITS="hailong-server"
 fi
+# what the services will read, checked as the user they run as
+for f in "$ETC"/*.toml; do
+    [ -e "$f" ] || continue
+    runuser -u hailong -- test -r "$f" || die "the service user hailong cannot read $f"
+done
+runuser -u hailong -- "$PREFIX/current/bin/hailong" --version >/dev/null \
+    || die "the service user hailong cannot run $PREFIX/current/bin/hailong"
 ln -sfn "$PREFIX/current/bin/hailong" /usr/local/bin/hailong
 if [ "$ROLE" = kiosk ]; then
     # spoken prompts (espeak-ng's Vietnamese voice); recordings already there are kept

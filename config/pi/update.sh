@@ -5,6 +5,8 @@
 #   sudo config/pi/update.sh --source /path/to/hailong-checkout-or-wheel
 #   sudo config/pi/update.sh --rollback          # back to the release before
 #   config/pi/update.sh --list                   # what is installed
+#   options: --python PATH (default /usr/bin/python3), --keep N (releases kept, default 3),
+#            --no-restart
 #
 # Layout: /opt/hailong/releases/<version>/ (one venv each), /opt/hailong/current -> the
 # running one, /opt/hailong/previous names the one before. The ratings stay in
@@ -15,7 +17,9 @@
 # after a rollback; the backup is there if one day that is not enough.
 #
 # Overridable for tests and odd machines: HAILONG_PREFIX, HAILONG_STATE, SYSTEMCTL,
-# HAILONG_PYTHON (makes the venv), PIP_OPTS (e.g. "--no-index --find-links /media/usb/wheels"
+# HAILONG_PYTHON (makes the venv; a system interpreter the service user can run, never
+# whatever python3 is first on root's PATH), HAILONG_USER (the service user every check
+# also runs as), HAILONG_KEEP (releases kept), PIP_OPTS (e.g. "--no-index --find-links /media/usb/wheels"
 # on a Pi without internet), HAILONG_BUILD_RELEASE (a command run as
 # `$HAILONG_BUILD_RELEASE SOURCE DIR` instead of venv + pip).
 set -euo pipefail
@@ -23,7 +27,9 @@ set -euo pipefail
 PREFIX=${HAILONG_PREFIX:-/opt/hailong}
 STATE=${HAILONG_STATE:-/var/lib/hailong}
 SYSTEMCTL=${SYSTEMCTL:-systemctl}
-PYTHON=${HAILONG_PYTHON:-python3}
+PYTHON=${HAILONG_PYTHON:-/usr/bin/python3}
+SERVICE_USER=${HAILONG_USER:-hailong}
+KEEP=${HAILONG_KEEP:-3}
 PIP_OPTS=${PIP_OPTS:-}
 UNITS=${HAILONG_UNITS:-}
 START_TIMEOUT=${HAILONG_START_TIMEOUT:-30}
@@ -31,7 +37,47 @@ START_TIMEOUT=${HAILONG_START_TIMEOUT:-30}
 say() { printf 'update: %s\n' "$*"; }
 die() { printf 'update: error: %s\n' "$*" >&2; exit 1; }
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() {
+    # the comment block at the top, up to the first line of code
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+    exit "${1:-0}"
+}
+bad_usage() { printf 'update: error: %s (see --help)\n' "$*" >&2; exit 2; }
+
+as_service_user() {
+    # every check runs as root AND as the user the units run as: a release root can run
+    # but the service user cannot (a root-only interpreter, a 0700 folder) must fail here,
+    # not at the first start
+    if [ "$(id -u)" = 0 ] && id "$SERVICE_USER" >/dev/null 2>&1; then
+        runuser -u "$SERVICE_USER" -- "$@"
+    else
+        "$@"
+    fi
+}
+
+source_hash() {
+    # what the release is built from; the same hash as the current release: no rebuild
+    local src=$1
+    if [ -f "$src" ]; then sha256sum < "$src" | cut -c1-64; return; fi
+    # (find fails on a part a wheel-less source lacks: what exists still counts)
+    (cd "$src" && { find hailong kiosk sync server config systemd pyproject.toml -type f \
+        -not -name '*.pyc' -not -path '*/__pycache__/*' 2>/dev/null || true; } \
+        | LC_ALL=C sort | xargs -r -d '\n' sha256sum) | sha256sum | cut -c1-64
+}
+
+prune_releases() {
+    # keep the newest $KEEP, and always current and previous (the SD card is small:
+    # each release is a venv of ~85 MB)
+    local cur prev r n=0
+    cur=$(current_release)
+    prev=$(cat "$PREFIX/previous" 2>/dev/null || true)
+    for r in $(ls -1t "$PREFIX/releases" 2>/dev/null); do
+        n=$((n + 1))
+        if [ "$r" = "$cur" ] || [ "$r" = "$prev" ] || [ $n -le "$KEEP" ]; then continue; fi
+        rm -rf "${PREFIX:?}/releases/$r"
+        say "removed old release $r (keeping $KEEP)"
+    done
+}
 
 installed_units() {
     # the hailong units this machine runs (a kiosk: kiosk + sync; a server: server)
@@ -110,10 +156,18 @@ restart_and_check() {
 }
 
 do_update() {
-    local src=$1 restart=$2 version release old units
+    local src=$1 restart=$2 version release old units hash prev_before
     [ -e "$src" ] || die "no such source: $src"
     version=$(source_version "$src")
     [ -n "$version" ] || die "cannot tell the version of $src"
+    [ -x "$PYTHON" ] || [ -n "${HAILONG_BUILD_RELEASE:-}" ] \
+        || die "no interpreter $PYTHON (give --python PATH or HAILONG_PYTHON)"
+    hash=$(source_hash "$src")
+    old=$(current_release)
+    if [ -n "$old" ] && [ "$(cat "$PREFIX/releases/$old/.source-hash" 2>/dev/null)" = "$hash" ]; then
+        say "nothing changed: release $old is already built from $src"
+        return 0
+    fi
     release=$version
     [ ! -e "$PREFIX/releases/$release" ] || release="$version.$(date +%Y%m%d%H%M%S)"
     mkdir -p "$PREFIX/releases"
@@ -124,12 +178,17 @@ do_update() {
         || { rm -rf "$PREFIX/releases/$release"; die "build failed; nothing changed"; }
     "$PREFIX/releases/$release/bin/hailong" --version >/dev/null \
         || { rm -rf "$PREFIX/releases/$release"; die "the new release does not run"; }
+    as_service_user "$PREFIX/releases/$release/bin/hailong" --version >/dev/null \
+        || { rm -rf "$PREFIX/releases/$release"; die "the new release runs as root but not \
+as the service user $SERVICE_USER (an interpreter or folder it cannot read? --python \
+/usr/bin/python3); nothing changed"; }
+    echo "$hash" > "$PREFIX/releases/$release/.source-hash"
 
-    old=$(current_release)
     units=""
     if [ "$restart" = yes ]; then units=$(installed_units); fi
     for u in $units; do $SYSTEMCTL stop "$u.service" || true; done
     backup_databases "$(date +%Y%m%dT%H%M%S)-before-$release"
+    prev_before=$(cat "$PREFIX/previous" 2>/dev/null || true)
     [ -z "$old" ] || echo "$old" > "$PREFIX/previous"
     switch_to "$release"
     say "current -> releases/$release${old:+ (was $old)}"
@@ -137,9 +196,13 @@ do_update() {
         [ -n "$old" ] || die "release $release does not start and there is none to go back to"
         say "release $release does not start: rolling back to $old"
         switch_to "$old"
+        # "previous" is what it was before this attempt, not the release that failed
+        if [ -n "$prev_before" ]; then echo "$prev_before" > "$PREFIX/previous"
+        else rm -f "$PREFIX/previous"; fi
         restart_and_check "$units" || die "$old does not start either: see journalctl -u hailong-*"
         die "rolled back to $old; release $release kept in $PREFIX/releases for a look"
     fi
+    prune_releases
     say "done: $("$PREFIX/current/bin/hailong" --version)"
 }
 
@@ -157,21 +220,36 @@ do_rollback() {
     say "rolled back: current -> releases/$to (was $old)"
 }
 
+do_list() {
+    local releases
+    releases=$(ls -1 "$PREFIX/releases" 2>/dev/null || true)
+    if [ -z "$releases" ]; then echo "no release installed in $PREFIX/releases"; return 0; fi
+    echo "$releases"
+    echo "current: $(current_release)"
+    if [ -f "$PREFIX/previous" ]; then echo "previous: $(cat "$PREFIX/previous")"; fi
+}
+
+value() {  # the value of option $1, or one clear line (not "unbound variable")
+    [ $# -ge 2 ] && [ -n "$2" ] && [ "${2#--}" = "$2" ] || bad_usage "$1 needs a value"
+}
+
 SOURCE="" ACTION="" RESTART=yes
 while [ $# -gt 0 ]; do
     case $1 in
-        --source) SOURCE=$2; ACTION=update; shift 2 ;;
+        --source) value "$@"; SOURCE=$2; ACTION=update; shift 2 ;;
+        --python) value "$@"; PYTHON=$2; shift 2 ;;
+        --keep) value "$@"; KEEP=$2; shift 2 ;;
         --rollback) ACTION=rollback; shift ;;
         --list) ACTION=list; shift ;;
         --no-restart) RESTART=no; shift ;;
         -h|--help) usage 0 ;;
-        *) usage 2 ;;
+        *) bad_usage "unknown option: $1" ;;
     esac
 done
+case $KEEP in ''|*[!0-9]*|0) bad_usage "--keep is a number of releases, at least 1" ;; esac
 case $ACTION in
     update) do_update "$SOURCE" "$RESTART" ;;
     rollback) do_rollback ;;
-    list) ls -1 "$PREFIX/releases" 2>/dev/null; echo "current: $(current_release)";
-          [ -f "$PREFIX/previous" ] && echo "previous: $(cat "$PREFIX/previous")" || true ;;
-    *) usage 2 ;;
+    list) do_list ;;
+    *) bad_usage "say --source PATH, --rollback or --list" ;;
 esac

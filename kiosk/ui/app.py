@@ -345,17 +345,38 @@ class KioskApp:
 
     # --- technician -----------------------------------------------------------------
 
+    def _pin_hash(self) -> str | None:
+        # the server's PIN for this kiosk wins over the local [flow] tech_pin
+        return self.remote.tech_pin_hash if self.remote else None
+
     def open_pin(self) -> None:
-        if self.flow.tech_pin:
-            self.go("pin")
-        else:
-            log.warning("technician menu asked for, but [flow] tech_pin is not set")
+        from kiosk.pinguard import PinGuard
+        if not (self._pin_hash() or self.flow.tech_pin):
+            log.warning("technician menu asked for, but no PIN is set (server set-pin, "
+                        "or [flow] tech_pin)")
+            return
+        wait = PinGuard(self.outbox).locked_for()
+        if wait > 0:
+            log.warning("technician PIN locked for %.0f s after wrong tries", wait)
+            return
+        self.go("pin")
 
     def check_pin(self, digits: str) -> None:
-        if self.flow.tech_pin and hmac.compare_digest(digits, self.flow.tech_pin):
-            self.outbox.log_event("tech-menu", "opened")
+        from hailong.pin import verify_pin
+        from kiosk.pinguard import PinGuard
+        guard = PinGuard(self.outbox)
+        hashed = self._pin_hash()
+        if guard.locked_for() > 0:
+            ok = False  # no check at all while locked: guessing gains nothing
+        elif hashed:
+            ok = verify_pin(digits, hashed)
+        else:
+            ok = bool(self.flow.tech_pin) and hmac.compare_digest(digits, self.flow.tech_pin)
+        if ok:
+            guard.opened()
             self.go("tech")
         else:
+            guard.failed()
             log.warning("wrong technician PIN")
             self.go("idle")
 
@@ -661,6 +682,10 @@ class KioskApp:
             events = [first] if first.type != pygame.NOEVENT else []
             events += pygame.event.get()
             self.step(events)
+            if getattr(self, "snapshot_to", None):  # asked for by `kiosk snapshot`
+                from .snapshot import save
+                save(self.surface, self.snapshot_to)
+                self.snapshot_to = None
             if self.clock() >= next_beat:
                 notify("WATCHDOG=1")
                 next_beat = self.clock() + beat

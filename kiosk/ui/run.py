@@ -40,6 +40,8 @@ def run_kiosk(config, *, headless: bool = False, pin_factory=None) -> None:
                 app.running = False
             signal.signal(signal.SIGTERM, stop)
             signal.signal(signal.SIGINT, stop)
+            from .snapshot import serve
+            serve(app, config.store.path)
 
             def first_frame():
                 log.info("first frame after %.2f s", time.monotonic() - started)

@@ -52,6 +52,9 @@ def pick_port(host: str = "127.0.0.1", preferred: int = 8080) -> int:
     import socket
     for port in (preferred, 0):
         with socket.socket() as s:
+            # as waitress binds (it sets SO_REUSEADDR too): a TIME-WAIT socket left by
+            # the last run must not move the dashboard off 8080 (issue 11)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind((host, port))
             except OSError:
