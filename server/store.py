@@ -72,7 +72,8 @@ def connect(path: str | Path) -> sqlite_utils.Database:
 # Modules that keep their own tables in this store, each with a ``migrations`` set of
 # its own name, applied in this order after the core tables above.
 SCHEMA_MODULES: tuple[str, ...] = ("server.fleet", "server.roster", "server.accounts",
-                                   "server.rollup", "server.followup", "server.alerts")
+                                   "server.rollup", "server.followup", "server.alerts",
+                                   "server.clock")
 
 
 @dataclass
@@ -129,12 +130,18 @@ class Store:
                     log.error("rating %s from %s: same id, different content", rating.id, kiosk)
                     result.rejected.append(contract.Rejection(rating.id, "conflict"))
                 continue
+            try:  # time fields that cannot be true are refused (sync/timerules.py)
+                clock.admit(conn, self.anchors, rating, received_at)
+            except contract.ContractError as e:
+                self.reject(kiosk, e.reason, e.detail, rating.id)
+                result.rejected.append(contract.Rejection(rating.id, e.reason))
+                continue
             known[rating.id] = fp
             new.append((rating, fp))
             clock.learn(conn, self.anchors, rating, received_at)
         rows, contacts = [], []
         for rating, fp in new:
-            occurred_at, source = clock.estimate(conn, self.anchors, rating)
+            occurred_at, source = clock.estimate(conn, self.anchors, rating, received_at)
             rows.append((rating.id, rating.kiosk, rating.commune, rating.counter,
                          rating.official, rating.score, rating.scale, _json(rating.reasons),
                          rating.dossier, rating.procedure, rating.field, rating.transaction,
@@ -164,6 +171,18 @@ class Store:
                 chunk).fetchall())
         return found
 
+    def place_some(self, limit: int = clock.PLACE_CHUNK) -> int:
+        """Re-place one bounded chunk of rows whose boot evidence improved (inside the
+        caller's transaction); 0 when nothing is due."""
+        return clock.place_some(self.db.conn, self.anchors, limit)
+
+    def place_all(self) -> None:
+        """Every due re-placement, now, each chunk in its own transaction (tests, tools)."""
+        while True:
+            with self.db.conn:  # commits each chunk (and whatever the caller left open)
+                if not self.place_some():
+                    return
+
     def reject(self, kiosk: str | None, reason: str, detail: str = "",
                rating_id: str | None = None) -> None:
         self.db.conn.execute(
@@ -181,7 +200,12 @@ class Store:
         seen = status.at if replayed else received_at
         last_seen = ("coalesce(kiosks.last_seen, excluded.last_seen)" if replayed
                      else "excluded.last_seen")
-        clock.anchor_from_status(self.db.conn, self.anchors, kiosk, status, received_at)
+        try:  # a status whose clock facts cannot be true is refused whole, and counted
+            clock.anchor_from_status(self.db.conn, self.anchors, kiosk, status, received_at)
+        except contract.ContractError as e:
+            self.reject(kiosk, e.reason, f"status: {e.detail}")
+            log.warning("status from %s refused: %s", kiosk, e)
+            return
         self.db.conn.execute(
             "INSERT INTO kiosks (id, commune, online, last_seen, status, clock_skew) "
             "VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET commune=excluded.commune, "
@@ -209,6 +233,8 @@ def stats(db: sqlite_utils.Database) -> dict:
         "rejected": q("SELECT count(*) FROM rejections").fetchone()[0],
         "rejected_by_reason": dict(q(
             "SELECT reason, count(*) FROM rejections GROUP BY reason ORDER BY reason")),
+        "quarantined": q("SELECT count(*) FROM quarantine").fetchone()[0],
+        "placement_due": clock.placement_due(db.conn),
         "kiosks": {row[0]: {"online": bool(row[1]), "last_seen": row[2]} for row in q(
             "SELECT id, online, last_seen FROM kiosks ORDER BY id")},
     }

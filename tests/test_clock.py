@@ -44,10 +44,12 @@ def test_unsynced_ratings_are_placed_then_corrected(tmp_path):
     status = contract.Status(v=1, online=True, kiosk="k01", at=Y2001 + 300,
                              clock_synced=False, boot_id=BOOT, mono=400)
     store.record_status("xa-test", "k01", status, received_at=boot_start + 400)
+    store.place_all()  # re-placement is lazy, in bounded chunks (ingest runs it when idle)
     assert placed(store)[100] == (boot_start + 100, placing.SOURCE_BOUND)
     # NTP syncs later in the same boot (one second of skew): exact placement
     store.add_ratings("xa-test", "k01", [rating(900, synced=True, created_at=boot_start + 901)],
                       received_at=boot_start + 905)
+    store.place_all()
     assert placed(store)[100] == (boot_start + 101, placing.SOURCE_BOOT)
     assert placed(store)[200] == (boot_start + 201, placing.SOURCE_BOOT)
     assert placed(store)[900] == (boot_start + 901, placing.SOURCE_KIOSK)
