@@ -95,3 +95,162 @@ def test_a_replayed_status_says_nothing_of_last_seen_or_skew(tmp_path):
     row = store.db["kiosks"].get("k01")
     assert row["last_seen"] == 1_790_000_000.2 and row["clock_skew"] == -0.2
     store.close()
+
+
+# --- issue 8: plausibility at the door, placement in range, bounded work -------------
+
+def _rec(mono: float, *, synced: bool = False, created_at: float = Y2001, boot: str = BOOT,
+         score: int = 2) -> bytes:
+    return contract.encode(contract.Rating(
+        id=str(uuid.uuid4()), v=1, kiosk="k01", commune="xa-test", counter="q1", score=score,
+        scale=4, created_at=created_at, clock_synced=synced, boot_id=boot, mono=mono))
+
+
+def _one(store: Store, raw: bytes, received_at: float):
+    with store.db.conn:
+        return store.add_ratings("xa-test", "k01", [raw], received_at)
+
+
+def test_an_unsynced_clock_before_2000_is_placed_not_rejected(tmp_path):
+    """A Pi without network can say 1970: stored on the kiosk, it used to be rejected
+    for good ('invalid', the contract's 2000..2100 range)."""
+    store = Store(tmp_path / "server.db")
+    now = time.time()
+    for wall in (0.0, 86400.0 * 3, -1.0, 9e11):
+        result = _one(store, _rec(500, created_at=wall, boot=str(uuid.uuid4())), now)
+        assert result.rejected == [] and len(result.stored) == 1, wall
+        row = store.db["ratings"].get(result.stored[0])
+        assert row["created_at"] == wall  # kept as sent
+        assert abs(row["occurred_at"] - now) < 1 and row["time_source"] == placing.SOURCE_BOUND
+    store.close()
+
+
+def test_time_rules_at_the_door(tmp_path):
+    from sync import timerules as tr
+    store = Store(tmp_path / "server.db")
+    now = time.time()
+    cases = [  # (record, expected reason or None for stored)
+        (_rec(100, synced=True, created_at=now + tr.AHEAD_TOLERANCE - 5), None),
+        (_rec(100, synced=True, created_at=now + tr.AHEAD_TOLERANCE + 5), tr.TIME_FUTURE),
+        (_rec(100, synced=True, created_at=tr.PRODUCT_EPOCH - 1), tr.TIME_BEFORE_EPOCH),
+        (_rec(100, synced=True, created_at=Y2001), tr.TIME_BEFORE_EPOCH),
+        (_rec(tr.MAX_UPTIME + 1, boot=str(uuid.uuid4())), tr.MONO_IMPLAUSIBLE),
+        (_rec(now - tr.PRODUCT_EPOCH + 10, boot=str(uuid.uuid4())), tr.MONO_IMPLAUSIBLE),
+        (_rec(now - tr.PRODUCT_EPOCH - 10, boot=str(uuid.uuid4())), None),
+        (_rec(1e15, boot=str(uuid.uuid4())), tr.MONO_IMPLAUSIBLE),
+    ]
+    for n, (raw, reason) in enumerate(cases):
+        result = _one(store, raw, now)
+        if reason is None:
+            assert len(result.stored) == 1, n
+        else:
+            assert [r.reason for r in result.rejected] == [reason], n
+    # the boot's other evidence: a synchronised record fixes the boot's start ...
+    boot = str(uuid.uuid4())
+    assert _one(store, _rec(1000, synced=True, created_at=now, boot=boot), now).stored
+    # ... so a mono that puts that boot two hours earlier contradicts it
+    late = _one(store, _rec(1000 + 7200, boot=boot), now)
+    assert [r.reason for r in late.rejected] == [tr.BOOT_CONTRADICTION]
+    assert _one(store, _rec(1500, boot=boot), now + 600).stored  # a consistent one is fine
+    # and a synchronised reading cannot put the start after a receipt already seen
+    boot2 = str(uuid.uuid4())
+    assert _one(store, _rec(5000, boot=boot2), now).stored  # start <= now - 5000
+    clash = _one(store, _rec(10, synced=True, created_at=now, boot=boot2), now)
+    assert [r.reason for r in clash.rejected] == [tr.BOOT_CONTRADICTION]
+    # nothing refused was stored; every rejection is counted with its reason
+    stats = placing_stats(store)
+    assert stats["rejected"] == 8 and stats["rejected_by_reason"][tr.MONO_IMPLAUSIBLE] == 3
+    for row in store.db["ratings"].rows:
+        assert tr.PRODUCT_EPOCH <= row["occurred_at"] <= now + tr.AHEAD_TOLERANCE
+    store.close()
+
+
+def placing_stats(store: Store) -> dict:
+    from server.store import stats
+    return stats(store.db)
+
+
+def test_a_status_whose_time_cannot_be_true_is_refused_and_counted(tmp_path):
+    from sync import timerules as tr
+    store = Store(tmp_path / "server.db")
+    now = time.time()
+    boot = str(uuid.uuid4())
+    far = contract.Status(v=1, online=True, kiosk="k01", at=now + 1e12, clock_synced=True,
+                          boot_id=boot, mono=10)
+    with store.db.conn:
+        store.record_status("xa-test", "k01", far, received_at=now)
+    assert store.db["kiosks"].count == 0 and store.db["boot_anchors"].count == 0
+    # the rating that status would have placed tens of thousands of years away
+    result = _one(store, _rec(20, boot=boot), now)
+    assert abs(store.db["ratings"].get(result.stored[0])["occurred_at"] - now) < 1
+    old = contract.Status(v=1, online=True, kiosk="k01", at=Y2001, clock_synced=True,
+                          boot_id=boot, mono=10)
+    huge = contract.Status(v=1, online=True, kiosk="k01", at=Y2001, clock_synced=False,
+                           boot_id=boot, mono=1e13)
+    fine = contract.Status(v=1, online=True, kiosk="k01", at=Y2001, clock_synced=False,
+                           boot_id=boot, mono=30)
+    with store.db.conn:
+        for status in (old, huge, fine):
+            store.record_status("xa-test", "k01", status, received_at=now)
+    assert placing_stats(store)["rejected_by_reason"] == {
+        tr.TIME_FUTURE: 1, tr.TIME_BEFORE_EPOCH: 1, tr.MONO_IMPLAUSIBLE: 1}
+    assert store.db["kiosks"].count == 1  # the plausible one
+    store.close()
+
+
+def test_placement_is_clamped_into_the_products_range():
+    from sync import timerules as tr
+    now = time.time()
+    for ts in (-1e300, -1.0, 0.0, 1e13, float("inf"), float("nan"), now):
+        placed = tr.clamp(ts, now)
+        assert tr.PRODUCT_EPOCH <= placed <= now + tr.AHEAD_TOLERANCE
+    assert tr.clamp(now - 5, now) == now - 5
+
+
+def test_the_kiosk_never_claims_a_synchronised_clock_outside_the_range(monkeypatch):
+    import kiosk.clock as kc
+    monkeypatch.setattr(kc.time, "time", lambda: Y2001)  # NTP "synced" to a bad server
+    assert Clock("synced").read().synced is False
+    monkeypatch.setattr(kc.time, "time", lambda: 1_790_000_000.0)
+    assert Clock("synced").read().synced is True
+
+
+def test_tightening_evidence_costs_bounded_work(tmp_path):
+    """Issue 8: each record that tightened a boot's receipt bound rewrote every
+    unsynchronised row of that boot on the single writer (here 20,000 per record)."""
+    store = Store(tmp_path / "server.db")
+    now = 1_790_000_000.0
+    rows = 20_000
+    for start in range(0, rows, 1000):
+        with store.db.conn:
+            store.add_ratings("xa-test", "k01", [_rec(10_000 + i, score=1 + i % 4)
+                                                 for i in range(start, start + 1000)],
+                              received_at=now)
+    low_ids = [r[0] for r in store.db.execute(
+        "SELECT id FROM ratings WHERE score = 1 LIMIT 100")]
+    from server import followup
+    followup.open_cases(store.db.conn, low_at_or_below=1, deadline_days=3,
+                        rating_ids=low_ids)
+    # the worst order: every one-record message moves the bound 10 s earlier
+    worst = 0
+    for n in range(50):
+        before = store.db.conn.total_changes
+        _one(store, _rec(40_000 + 10 * n), now + 1)
+        worst = max(worst, store.db.conn.total_changes - before)
+    assert worst < 10, worst  # a row and its boot's anchor, not the boot's 20,000 rows
+    # re-placement, in bounded chunks, brings every row to the best evidence
+    bound = now + 1 - (40_000 + 10 * 49)
+    with store.db.conn:
+        before = store.db.conn.total_changes
+        assert store.place_some() == placing.PLACE_CHUNK
+        assert store.db.conn.total_changes - before <= 2 * placing.PLACE_CHUNK + 1
+    store.place_all()
+    off = {round(r[0] - r[1], 3) for r in store.db.execute(
+        "SELECT occurred_at, mono FROM ratings")}
+    assert off == {round(bound, 3)}
+    case_times = dict(store.db.execute(
+        "SELECT c.rating_id, c.occurred_at - r.occurred_at FROM cases c "
+        "JOIN ratings r ON r.id = c.rating_id"))
+    assert len(case_times) == 100 and set(case_times.values()) == {0.0}
+    assert placing_stats(store)["placement_due"] == 0
+    store.close()
