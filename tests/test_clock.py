@@ -254,3 +254,87 @@ def test_tightening_evidence_costs_bounded_work(tmp_path):
     assert len(case_times) == 100 and set(case_times.values()) == {0.0}
     assert placing_stats(store)["placement_due"] == 0
     store.close()
+
+
+# --- property-based: messages at and past every time bound ---------------------------
+
+def test_property_time_fields_at_and_past_every_bound(tmp_path):
+    """Ratings and statuses with wall times and monos at, just inside and just past
+    every bound, in any order and mix of boots, through the real ingest and a real
+    SQLite store: nothing crashes, every stored time lies in the product's range, and
+    the server restarts cleanly (nothing to quarantine, figures catch up)."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    from hailong.settings import load
+    from server import rollup
+    from server.config import SERVER_SETTINGS
+    from server.ingest import Ingest
+    from server.watch import Watcher
+    from sync import timerules as tr
+
+    now = time.time()
+    points = [tr.PRODUCT_EPOCH, tr.PRODUCT_END, now, now + tr.AHEAD_TOLERANCE,
+              now - tr.AHEAD_TOLERANCE, 0.0, Y2001, 1e15, -1.0]
+    walls = st.one_of(st.sampled_from(points).flatmap(
+        lambda p: st.sampled_from([p - 1, p - 1e-3, p, p + 1e-3, p + 1])),
+        st.floats(min_value=-1e16, max_value=1e16))
+    mono_points = [0.0, tr.MAX_UPTIME, now - tr.PRODUCT_EPOCH, 1.0, 3600.0, 1e15]
+    monos = st.one_of(st.sampled_from(mono_points).flatmap(
+        lambda p: st.sampled_from([p - 1, p, p + 1, p + 0.5])),
+        st.floats(min_value=0, max_value=1e16))
+    boots = st.sampled_from([str(uuid.UUID(int=n)) for n in range(1, 4)])
+    message = st.tuples(st.sampled_from(["rating", "status"]), walls, st.booleans(), monos,
+                        boots, st.integers(min_value=1, max_value=4),
+                        st.floats(min_value=-5, max_value=5))
+    config = load(None, SERVER_SETTINGS, overrides={
+        "server": {"commune": "xa-test"}, "store": {"path": str(tmp_path / "server.db")}})
+    ingest = Ingest(config)
+    ratings_topic = contract.topic("xa-test", "k01", "ratings")
+    status_topic = contract.topic("xa-test", "k01", "status")
+
+    def encode(kind, wall, synced, mono, boot, score, _):
+        if mono < 0:
+            mono = 0.0
+        if kind == "status":
+            return status_topic, contract.encode(contract.Status(
+                v=1, online=True, kiosk="k01", at=wall, clock_synced=synced, boot_id=boot,
+                mono=mono))
+        return ratings_topic, contract.encode_batch([contract.encode(contract.Rating(
+            id=str(uuid.uuid4()), v=1, kiosk="k01", commune="xa-test", counter="q1",
+            score=score, scale=4, created_at=wall, clock_synced=synced, boot_id=boot,
+            mono=mono))])
+
+    @settings(max_examples=300, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(st.lists(message, min_size=1, max_size=6))
+    def feed(msgs):
+        batch = [(*encode(*m), now + m[6]) for m in msgs]
+        ingest.handle(batch)
+        with database_immediate(ingest.store.db):
+            ingest.store.place_some()
+        for occurred, in ingest.store.db.execute("SELECT occurred_at FROM ratings"):
+            assert tr.PRODUCT_EPOCH <= occurred <= now + 5 + tr.AHEAD_TOLERANCE, occurred
+        for row in ingest.store.db["boot_anchors"].rows:
+            for key in ("synced_offset", "bound_offset"):
+                if row[key] is not None:
+                    assert tr.PRODUCT_EPOCH - 1 <= row[key] <= now + 5 + tr.AHEAD_TOLERANCE
+
+    feed()
+    stored = ingest.store.db["ratings"].count
+    assert stored and ingest.store.db["rejections"].count
+    ingest.store.place_all()
+    ingest.stop()
+    # restart: nothing to quarantine, the figures catch up, ingest opens again
+    watcher = Watcher(config)
+    watcher.catch_up()
+    assert watcher._db["quarantine"].count == 0
+    assert rollup.catch_up(watcher._db.conn) == 0
+    days = watcher._db.execute("SELECT sum(n) + sum(sus) FROM daily2").fetchone()[0]
+    assert days == stored
+    watcher.stop()
+    Ingest(config).store.close()
+
+
+def database_immediate(db):
+    from hailong.database import immediate
+    return immediate(db)
