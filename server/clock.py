@@ -58,7 +58,7 @@ SOURCE_BOUND = "receipt-bound"    # mono + the tightest upper bound from receipt
 
 PLACE_TOLERANCE = 1.0   # seconds: a better bound that moves rows by less is not worth a pass
 PLACE_CHUNK = 2000      # rows per re-placement transaction: a few tens of ms on the writer
-PLACE_EVERY = 0.5       # seconds between chunks while ingest is busy
+PLACE_EVERY = 1.0       # seconds between chunks while ingest is busy
 
 migrations = Migrations("hailong-server-clock")
 
@@ -99,7 +99,24 @@ class Boot:
         return source != self.source or abs(offset - self.placed) > PLACE_TOLERANCE
 
 
-Anchors = dict[tuple[str, str], Boot]
+class Anchors(dict):
+    """(kiosk, boot id) -> Boot, and which boots changed since the last ``flush``: a
+    batch of records that each tighten the bound is written once, not per record."""
+
+    def __init__(self):
+        super().__init__()
+        self.dirty: set[tuple[str, str]] = set()
+
+    def clear(self) -> None:
+        super().clear()
+        self.dirty.clear()
+
+
+def flush(conn: sqlite3.Connection, anchors: Anchors) -> None:
+    """Write the boots whose evidence changed (inside the same transaction)."""
+    for key in anchors.dirty:
+        _save(conn, *key, anchors[key])
+    anchors.dirty.clear()
 
 
 def _boot(conn: sqlite3.Connection, anchors: Anchors, kiosk: str, boot_id: str) -> Boot | None:
@@ -148,7 +165,7 @@ def _learn(conn: sqlite3.Connection, anchors: Anchors, kiosk: str, boot_id: str,
     if b.cursor is None and b.needs_pass():
         b.cursor = 0
     anchors[key] = b
-    _save(conn, kiosk, boot_id, b)
+    anchors.dirty.add(key)
 
 
 def admit(conn: sqlite3.Connection, anchors: Anchors, rating: contract.Rating,
@@ -184,7 +201,7 @@ def estimate(conn: sqlite3.Connection, anchors: Anchors,
     offset, source = b.best()
     if b.placed is None:  # the boot's first row: remember what its rows carry
         b.placed, b.source = offset, source
-        _save(conn, rating.kiosk, rating.boot_id, b)
+        anchors.dirty.add((rating.kiosk, rating.boot_id))
     return timerules.clamp(rating.mono + offset, received_at), source
 
 
@@ -198,6 +215,7 @@ def anchor_from_status(conn: sqlite3.Connection, anchors: Anchors, kiosk: str,
     synced = status.at - status.mono if status.clock_synced and status.online else None
     _judge(conn, anchors, kiosk, status.boot_id, synced=synced, bound=bound)
     _learn(conn, anchors, kiosk, status.boot_id, synced=synced, bound=bound)
+    flush(conn, anchors)
 
 
 # --- re-placement in bounded chunks ---------------------------------------------------
@@ -214,6 +232,7 @@ def place_some(conn: sqlite3.Connection, anchors: Anchors, limit: int = PLACE_CH
     if row is None:
         return 0
     kiosk, boot_id = row
+    flush(conn, anchors)
     b = _boot(conn, anchors, kiosk, boot_id)
     offset, source = b.best()
     if not b.cursor:  # a pass starts: rows it has not reached carry at most the old offset

@@ -96,8 +96,8 @@ class Ingest:
         limit = self.config.ingest.max_batch_messages
         more_to_place, placed_at = True, 0.0
         while not self._stop.is_set():
-            try:
-                first = self._inbox.get(timeout=0.0 if more_to_place else 0.2)
+            try:  # a short gap between a kiosk's batches is not idleness: wait a little
+                first = self._inbox.get(timeout=0.02 if more_to_place else 0.2)
             except queue.Empty:  # idle: time to re-place rows in time, a chunk at a time
                 more_to_place, placed_at = self._place(), time.monotonic()
                 continue

@@ -90,7 +90,7 @@ class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.db = connect(path)
-        self.anchors: clock.Anchors = {}  # boot anchors cache; cleared on rollback
+        self.anchors = clock.Anchors()  # boot anchors cache; cleared on rollback
 
     def close(self) -> None:
         self.db.close()
@@ -153,6 +153,7 @@ class Store:
                                  received_at))
             result.stored.append(rating.id)
             result.new.append(rating)
+        clock.flush(conn, self.anchors)  # each changed boot written once per batch
         conn.executemany(
             "INSERT INTO ratings (id, kiosk, commune, counter, official, score, scale, reasons, "
             "dossier, procedure, field, transaction_id, suspect, lang, created_at, clock_synced,"
