@@ -338,3 +338,22 @@ def test_property_time_fields_at_and_past_every_bound(tmp_path):
 def database_immediate(db):
     from hailong.database import immediate
     return immediate(db)
+
+
+def test_a_server_clock_before_the_epoch_acks_nothing(tmp_path, monkeypatch):
+    """Every rule is judged by the server's clock: with it wrong (booted without NTP)
+    valid ratings would be refused for good, so ingest leaves them unacked instead."""
+    from hailong.settings import load
+    from server.config import SERVER_SETTINGS
+    from server.ingest import Ingest
+    config = load(None, SERVER_SETTINGS, overrides={
+        "server": {"commune": "xa-test"}, "store": {"path": str(tmp_path / "server.db")}})
+    ingest = Ingest(config)
+    topic_name = contract.topic("xa-test", "k01", "ratings")
+    raw = contract.encode_batch([_rec(100)])
+    monkeypatch.setattr(time, "time", lambda: Y2001)
+    assert ingest.handle([(topic_name, raw, Y2001)]) == []
+    monkeypatch.undo()
+    assert ingest.store.db["ratings"].count == 0 and ingest.store.db["rejections"].count == 0
+    assert ingest.handle([(topic_name, raw, time.time())])[0].stored
+    ingest.stop()
