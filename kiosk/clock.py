@@ -16,6 +16,8 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from sync import timerules
+
 _BOOT_ID_FILE = "/proc/sys/kernel/random/boot_id"
 _STA_UNSYNC = 0x0040  # <linux/timex.h>: set while the kernel clock is not synchronised
 
@@ -90,4 +92,9 @@ class Clock:
         return bool(kernel_clock_synced())
 
     def read(self) -> ClockReading:
-        return ClockReading(self.wall(), self.is_synced(), self.boot_id, self.mono())
+        wall = self.wall()
+        # The server refuses a "synchronised" time outside the product's range for good
+        # (sync/timerules.py); such a clock is wrong whatever the kernel says, so the
+        # record goes as unsynchronised and the server places it from boot and mono.
+        synced = self.is_synced() and timerules.plausible_synced_wall(wall)
+        return ClockReading(wall, synced, self.boot_id, self.mono())

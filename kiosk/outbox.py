@@ -30,6 +30,8 @@ from hailong import database
 from hailong.errors import HailongError
 from sync import contract
 
+from .clock import since_boot
+
 log = logging.getLogger(__name__)
 
 PENDING, ACKED, REJECTED = "pending", "acked", "rejected"
@@ -201,16 +203,23 @@ class Outbox:
         """Pending sealed rows whose send time has come: (id, body, attempts so far).
 
         Longest-waiting first, in the index's own order: sorting by id instead would
-        sort the whole backlog for every batch."""
-        now = time.time() if now is None else now
+        sort the whole backlog for every batch.
+
+        ``next_send_at`` is on the monotonic clock (seconds since boot), not the wall
+        clock: a wall clock set back by an hour (NTP's first sync on a Pi that booted
+        with a clock ahead) delayed every unacked rating by that hour (issue 8). A
+        value from an earlier boot is reset on the uplink's first connect
+        (``resend_now``)."""
+        now = since_boot() if now is None else now
         return self.db.execute(
             "SELECT id, body, attempts FROM ratings INDEXED BY ratings_due "
             "WHERE state = ? AND sealed = 1 AND next_send_at <= ? "
             "ORDER BY next_send_at LIMIT ?", [PENDING, now, limit]).fetchall()
 
     def mark_sent(self, ids: list[str], retry_after: float) -> None:
-        """Record a send; a row is due again ``retry_after`` seconds later unless acked."""
-        now = time.time()
+        """Record a send; a row is due again ``retry_after`` seconds later unless acked
+        (on the monotonic clock, see ``due``)."""
+        now = since_boot()
         with self.transaction():
             self.db.conn.executemany(
                 "UPDATE ratings SET attempts = attempts + 1, next_send_at = ? "

@@ -15,12 +15,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from sync import contract
+from sync import contract, timerules
 from sync.faults import LinkWatch
 from sync.mqtt import make_client
 
 from hailong.database import immediate
 
+from . import clock
 from .door import Door
 from .store import BatchResult, Store
 
@@ -100,10 +101,12 @@ class Ingest:
 
     def _write_loop(self) -> None:
         limit = self.config.ingest.max_batch_messages
+        more_to_place, placed_at = True, 0.0
         while not self._stop.is_set():
-            try:
-                first = self._inbox.get(timeout=0.2)
-            except queue.Empty:
+            try:  # a short gap between a kiosk's batches is not idleness: wait a little
+                first = self._inbox.get(timeout=0.02 if more_to_place else 0.2)
+            except queue.Empty:  # idle: time to re-place rows in time, a chunk at a time
+                more_to_place, placed_at = self._place(), time.monotonic()
                 continue
             messages = [first]
             while len(messages) < limit:
@@ -118,10 +121,31 @@ class Ingest:
                 log.exception("ingest failed on %d message(s); they will be re-sent",
                               len(messages))
                 time.sleep(1)
+            if time.monotonic() - placed_at >= clock.PLACE_EVERY:  # busy: a chunk now and then
+                more_to_place, placed_at = self._place(), time.monotonic()
+
+    def _place(self) -> bool:
+        """One bounded chunk of re-placement (server/clock.py), in its own short
+        transaction so no ack waits behind a whole boot's rows. True if more is due."""
+        try:
+            if not clock.placement_due(self.store.db.conn, any_=True):  # a read, no lock
+                return False
+            with immediate(self.store.db):
+                return bool(self.store.place_some())
+        except Exception:
+            self.store.anchors.clear()
+            log.exception("re-placing ratings in time failed; will try again")
+            return False
 
     def handle(self, messages: list[tuple[str, bytes, float]]) -> list[BatchResult]:
         """Store a group of messages in one transaction, then ack each ratings batch."""
         acks: list[tuple[str, BatchResult]] = []
+        if not timerules.server_clock_ok(time.time()):
+            # Every time rule is judged against this clock: with it wrong, a valid record
+            # would be refused for good. Ack nothing; the kiosks send again later.
+            log.error("the server's clock is not plausible (%s): %d message(s) left unacked;"
+                      " fix the clock (NTP)", time.time(), len(messages))
+            return []
         with immediate(self.store.db):
             for topic_name, payload, received_at in messages:
                 result = self._one(topic_name, payload, received_at)

@@ -27,6 +27,8 @@ from datetime import date, datetime, timedelta, timezone
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from sync import timerules
+
 log = logging.getLogger(__name__)
 
 migrations = Migrations("hailong-server-rollup")
@@ -34,6 +36,11 @@ migrations = Migrations("hailong-server-rollup")
 UTC_OFFSET = 7 * 3600          # Indochina Time; Vietnam has no daylight saving
 LOCAL = timezone(timedelta(seconds=UTC_OFFSET))
 DAY_SQL = f"date(occurred_at + {UTC_OFFSET}, 'unixepoch')"
+# Rows whose day cannot be named are never counted (a NULL day broke every catch-up:
+# issue 8); ingest refuses such times and start-up quarantines old ones, this is the
+# last guard: the product's range (sync/timerules.py).
+PLACEABLE_SQL = (f"occurred_at >= {timerules.PRODUCT_EPOCH} "
+                 f"AND occurred_at < {timerules.PRODUCT_END}")
 
 # domain.is_satisfied / domain.is_low in SQL (a test keeps them in step).
 SATISFIED_SQL = "(score >= scale - CASE WHEN scale = 3 THEN 0 ELSE 1 END)"
@@ -94,14 +101,14 @@ def _add(conn: sqlite3.Connection, low_rowid: int, high_rowid: int) -> None:
                coalesce(field, ''), coalesce(procedure, ''),
                sum({COUNTED_SQL}), sum({COUNTED_SQL} AND {SATISFIED_SQL}),
                sum({COUNTED_SQL} AND {LOW_SQL}), sum(NOT {COUNTED_SQL})
-        FROM ratings WHERE rowid > ? AND rowid <= ?
+        FROM ratings WHERE rowid > ? AND rowid <= ? AND {PLACEABLE_SQL}
         GROUP BY 1, 2, 3, 4, 5, 6
         ON CONFLICT DO UPDATE SET n = n + excluded.n, sat = sat + excluded.sat,
             low = low + excluded.low, sus = sus + excluded.sus""", [low_rowid, high_rowid])
     conn.execute(f"""
         INSERT INTO daily_scores (day, scale, score, n)
         SELECT {DAY_SQL}, scale, score, count(*) FROM ratings
-        WHERE rowid > ? AND rowid <= ? AND {COUNTED_SQL}
+        WHERE rowid > ? AND rowid <= ? AND {COUNTED_SQL} AND {PLACEABLE_SQL}
         GROUP BY 1, 2, 3
         ON CONFLICT DO UPDATE SET n = n + excluded.n""", [low_rowid, high_rowid])
     conn.execute(f"""
@@ -110,6 +117,7 @@ def _add(conn: sqlite3.Connection, low_rowid: int, high_rowid: int) -> None:
                j.value, {LOW_SQL}, count(*)
         FROM ratings, json_each(ratings.reasons) j
         WHERE ratings.rowid > ? AND ratings.rowid <= ? AND {COUNTED_SQL}
+              AND {PLACEABLE_SQL}
         GROUP BY 1, 2, 3, 4, 5, 6
         ON CONFLICT DO UPDATE SET n = n + excluded.n""", [low_rowid, high_rowid])
 

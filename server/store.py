@@ -74,7 +74,7 @@ def connect(path: str | Path) -> sqlite_utils.Database:
 SCHEMA_MODULES: tuple[str, ...] = ("server.fleet", "server.roster", "server.accounts",
                                    "server.rollup", "server.followup", "server.alerts",
                                    "server.addressee", "server.feed", "server.door",
-                                   "server.identity")
+                                   "server.identity", "server.clock")
 
 
 @dataclass
@@ -93,7 +93,7 @@ class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.db = connect(path)
-        self.anchors: clock.Anchors = {}  # boot anchors cache; cleared on rollback
+        self.anchors = clock.Anchors()  # boot anchors cache; cleared on rollback
         self.door: door.Door | None = None  # the server's plausibility rules (ingest sets it)
 
     def close(self) -> None:
@@ -134,12 +134,18 @@ class Store:
                     log.error("rating %s from %s: same id, different content", rating.id, kiosk)
                     result.rejected.append(contract.Rejection(rating.id, "conflict"))
                 continue
+            try:  # time fields that cannot be true are refused (sync/timerules.py)
+                clock.admit(conn, self.anchors, rating, received_at)
+            except contract.ContractError as e:
+                self.reject(kiosk, e.reason, e.detail, rating.id)
+                result.rejected.append(contract.Rejection(rating.id, e.reason))
+                continue
             known[rating.id] = fp
             new.append((rating, fp))
             clock.learn(conn, self.anchors, rating, received_at)
         new = one_per_transaction(self, kiosk, new, result)
         rows, contacts = [], []
-        placed = [clock.estimate(conn, self.anchors, rating) for rating, _ in new]
+        placed = [clock.estimate(conn, self.anchors, rating, received_at) for rating, _ in new]
         # the server's own judgement (server/door.py), when ingest set one
         verdicts = (self.door.judge(conn, kiosk, [(r, p[0]) for (r, _), p in zip(new, placed)],
                                     received_at) if self.door else [None] * len(new))
@@ -157,6 +163,7 @@ class Store:
                                  received_at))
             result.stored.append(rating.id)
             result.new.append(rating)
+        clock.flush(conn, self.anchors)  # each changed boot written once per batch
         conn.executemany(
             "INSERT INTO ratings (id, kiosk, commune, counter, official, score, scale, reasons, "
             "dossier, procedure, field, transaction_id, suspect, lang, created_at, clock_synced,"
@@ -178,6 +185,18 @@ class Store:
                 chunk).fetchall())
         return found
 
+    def place_some(self, limit: int = clock.PLACE_CHUNK) -> int:
+        """Re-place one bounded chunk of rows whose boot evidence improved (inside the
+        caller's transaction); 0 when nothing is due."""
+        return clock.place_some(self.db.conn, self.anchors, limit)
+
+    def place_all(self) -> None:
+        """Every due re-placement, now, each chunk in its own transaction (tests, tools)."""
+        while True:
+            with self.db.conn:  # commits each chunk (and whatever the caller left open)
+                if not self.place_some():
+                    return
+
     def reject(self, kiosk: str | None, reason: str, detail: str = "",
                rating_id: str | None = None) -> None:
         self.db.conn.execute(
@@ -195,7 +214,12 @@ class Store:
         seen = status.at if replayed else received_at
         last_seen = ("coalesce(kiosks.last_seen, excluded.last_seen)" if replayed
                      else "excluded.last_seen")
-        clock.anchor_from_status(self.db.conn, self.anchors, kiosk, status, received_at)
+        try:  # a status whose clock facts cannot be true is refused whole, and counted
+            clock.anchor_from_status(self.db.conn, self.anchors, kiosk, status, received_at)
+        except contract.ContractError as e:
+            self.reject(kiosk, e.reason, f"status: {e.detail}")
+            log.warning("status from %s refused: %s", kiosk, e)
+            return
         self.db.conn.execute(
             "INSERT INTO kiosks (id, commune, online, last_seen, status, clock_skew) "
             "VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET commune=excluded.commune, "
@@ -263,6 +287,8 @@ def stats(db: sqlite_utils.Database) -> dict:
         "rejected": q("SELECT count(*) FROM rejections").fetchone()[0],
         "rejected_by_reason": dict(q(
             "SELECT reason, count(*) FROM rejections GROUP BY reason ORDER BY reason")),
+        "quarantined": q("SELECT count(*) FROM quarantine").fetchone()[0],
+        "placement_due": clock.placement_due(db.conn),
         "kiosks": {row[0]: {"online": bool(row[1]), "last_seen": row[2]} for row in q(
             "SELECT id, online, last_seen FROM kiosks ORDER BY id")},
     }

@@ -21,7 +21,7 @@ import requests
 
 from sync import contract
 
-from . import addressee, alerts, followup, rollup
+from . import addressee, alerts, clock, followup, rollup
 from .store import connect
 
 log = logging.getLogger(__name__)
@@ -66,13 +66,28 @@ class Watcher:
     def catch_up(self) -> None:
         """What a restart needs: figures rebuilt, no low rating without its case."""
         conn = self._db.conn
-        # Incremental: a full rebuild of a large store would hold ingest back at every
-        # start; the periodic rebuild picks up ratings re-placed in time.
-        rollup.catch_up(conn)
+        # Data can never block start-up (issue 8: a rating placed tens of thousands of
+        # years away once made the figures' catch-up fail here, and the server exit):
+        # what cannot be placed is quarantined first, and each step that still fails is
+        # logged and left to the housekeeper's next round.
+        try:
+            clock.quarantine_unplaceable(conn)
+        except Exception:
+            log.exception("quarantine of unplaceable ratings failed; starting anyway")
+        try:
+            # Incremental: a full rebuild of a large store would hold ingest back at
+            # every start; the periodic rebuild picks up ratings re-placed in time.
+            rollup.catch_up(conn)
+        except Exception:
+            log.exception("daily figures could not catch up; starting anyway")
         self._last_rebuild = time.monotonic()
         f = self.config.followup
-        opened = followup.open_cases(conn, low_at_or_below=f.low_at_or_below,
-                                     deadline_days=f.deadline_days)
+        try:
+            opened = followup.open_cases(conn, low_at_or_below=f.low_at_or_below,
+                                         deadline_days=f.deadline_days)
+        except Exception:
+            log.exception("opening follow-up cases at start failed; starting anyway")
+            opened = 0
         if opened:
             log.info("opened %d follow-up case(s) for ratings stored before a restart", opened)
 

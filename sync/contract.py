@@ -19,6 +19,8 @@ import msgspec
 
 from hailong.errors import HailongError
 
+from . import timerules
+
 SCHEMA_VERSION = 1
 PREFIX = "hailong/v1"
 MAX_BATCH_BYTES = 512 * 1024
@@ -70,6 +72,10 @@ Uuid = Annotated[str, msgspec.Meta(
 Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_-]{1,40}$")]
 Text = Annotated[str, msgspec.Meta(max_length=200)]
 Timestamp = Annotated[float, msgspec.Meta(ge=946684800.0, le=4102444800.0)]  # 2000..2100
+# A kiosk's wall clock, any finite value: unsynchronised it is expected to be wrong (a Pi
+# without network can say 1970), so only sync/timerules.py judges it, and only when the
+# kiosk claims it was synchronised (issue 8: a pre-2000 clock lost ratings for good).
+WallClock = float
 Phone = Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9]{8,15}$")]
 
 
@@ -89,7 +95,7 @@ class Rating(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     counter: Id
     score: Annotated[int, msgspec.Meta(ge=1, le=5)]     # 1 = worst, scale = best
     scale: Annotated[int, msgspec.Meta(ge=3, le=5)]
-    created_at: Timestamp           # the kiosk's wall clock, Unix seconds
+    created_at: WallClock           # the kiosk's wall clock, Unix seconds
     clock_synced: bool              # was that clock NTP-synchronised?
     boot_id: Uuid                   # with mono, places the rating when the clock was wrong
     mono: Annotated[float, msgspec.Meta(ge=0)]  # seconds since that boot (CLOCK_BOOTTIME)
@@ -275,6 +281,24 @@ def decode_rating(raw: bytes, commune: str, kiosk: str) -> Rating:
     if rating.score > rating.scale:
         raise ContractError("invalid", f"score {rating.score} above scale {rating.scale}")
     return rating
+
+
+def check_time(wall: float, synced: bool, mono: float, received_at: float) -> None:
+    """The time rules (sync/timerules.py) for one record's or status's own fields,
+    against the server's clock at receipt; raises ContractError with the reason."""
+    verdict = timerules.reading_rule(wall, synced, mono, received_at)
+    if verdict:
+        raise ContractError(*verdict)
+
+
+def check_rating_time(rating: Rating, received_at: float) -> None:
+    check_time(rating.created_at, rating.clock_synced, rating.mono, received_at)
+
+
+def check_status_time(status: Status, received_at: float) -> None:
+    """A status without clock facts (an old kiosk's will) says nothing to judge."""
+    if status.mono or status.clock_synced:
+        check_time(status.at, status.clock_synced, status.mono, received_at)
 
 
 def record_id_of(raw: bytes) -> str | None:

@@ -156,10 +156,13 @@ class Uplink:
             self.outbox.seal_stale(self.config.sync.seal_after)
             self.outbox.prune(self.config.sync.keep_acked_days)
         if self._connected.is_set():
-            self._send_due()
+            # Status first: its receipt bounds this boot's start tightly, so the server
+            # places an unsynchronised backlog right at once instead of re-placing it as
+            # each batch's looser bound arrives (issue 8).
             if now >= self._next_status:
                 self._next_status = now + self.config.sync.status_interval
                 self._publish_status()
+            self._send_due()
 
     def _send_due(self) -> None:
         sync = self.config.sync

@@ -44,10 +44,12 @@ def test_unsynced_ratings_are_placed_then_corrected(tmp_path):
     status = contract.Status(v=1, online=True, kiosk="k01", at=Y2001 + 300,
                              clock_synced=False, boot_id=BOOT, mono=400)
     store.record_status("xa-test", "k01", status, received_at=boot_start + 400)
+    store.place_all()  # re-placement is lazy, in bounded chunks (ingest runs it when idle)
     assert placed(store)[100] == (boot_start + 100, placing.SOURCE_BOUND)
     # NTP syncs later in the same boot (one second of skew): exact placement
     store.add_ratings("xa-test", "k01", [rating(900, synced=True, created_at=boot_start + 901)],
                       received_at=boot_start + 905)
+    store.place_all()
     assert placed(store)[100] == (boot_start + 101, placing.SOURCE_BOOT)
     assert placed(store)[200] == (boot_start + 201, placing.SOURCE_BOOT)
     assert placed(store)[900] == (boot_start + 901, placing.SOURCE_KIOSK)
@@ -93,3 +95,265 @@ def test_a_replayed_status_says_nothing_of_last_seen_or_skew(tmp_path):
     row = store.db["kiosks"].get("k01")
     assert row["last_seen"] == 1_790_000_000.2 and row["clock_skew"] == -0.2
     store.close()
+
+
+# --- issue 8: plausibility at the door, placement in range, bounded work -------------
+
+def _rec(mono: float, *, synced: bool = False, created_at: float = Y2001, boot: str = BOOT,
+         score: int = 2) -> bytes:
+    return contract.encode(contract.Rating(
+        id=str(uuid.uuid4()), v=1, kiosk="k01", commune="xa-test", counter="q1", score=score,
+        scale=4, created_at=created_at, clock_synced=synced, boot_id=boot, mono=mono))
+
+
+def _one(store: Store, raw: bytes, received_at: float):
+    with store.db.conn:
+        return store.add_ratings("xa-test", "k01", [raw], received_at)
+
+
+def test_an_unsynced_clock_before_2000_is_placed_not_rejected(tmp_path):
+    """A Pi without network can say 1970: stored on the kiosk, it used to be rejected
+    for good ('invalid', the contract's 2000..2100 range)."""
+    store = Store(tmp_path / "server.db")
+    now = time.time()
+    for wall in (0.0, 86400.0 * 3, -1.0, 9e11):
+        result = _one(store, _rec(500, created_at=wall, boot=str(uuid.uuid4())), now)
+        assert result.rejected == [] and len(result.stored) == 1, wall
+        row = store.db["ratings"].get(result.stored[0])
+        assert row["created_at"] == wall  # kept as sent
+        assert abs(row["occurred_at"] - now) < 1 and row["time_source"] == placing.SOURCE_BOUND
+    store.close()
+
+
+def test_time_rules_at_the_door(tmp_path):
+    from sync import timerules as tr
+    store = Store(tmp_path / "server.db")
+    now = time.time()
+    cases = [  # (record, expected reason or None for stored)
+        (_rec(100, synced=True, created_at=now + tr.AHEAD_TOLERANCE - 5), None),
+        (_rec(100, synced=True, created_at=now + tr.AHEAD_TOLERANCE + 5), tr.TIME_FUTURE),
+        (_rec(100, synced=True, created_at=tr.PRODUCT_EPOCH - 1), tr.TIME_BEFORE_EPOCH),
+        (_rec(100, synced=True, created_at=Y2001), tr.TIME_BEFORE_EPOCH),
+        (_rec(tr.MAX_UPTIME + 1, boot=str(uuid.uuid4())), tr.MONO_IMPLAUSIBLE),
+        (_rec(now - tr.PRODUCT_EPOCH + 10, boot=str(uuid.uuid4())), tr.MONO_IMPLAUSIBLE),
+        (_rec(now - tr.PRODUCT_EPOCH - 10, boot=str(uuid.uuid4())), None),
+        (_rec(1e15, boot=str(uuid.uuid4())), tr.MONO_IMPLAUSIBLE),
+    ]
+    for n, (raw, reason) in enumerate(cases):
+        result = _one(store, raw, now)
+        if reason is None:
+            assert len(result.stored) == 1, n
+        else:
+            assert [r.reason for r in result.rejected] == [reason], n
+    # the boot's other evidence: a synchronised record fixes the boot's start ...
+    boot = str(uuid.uuid4())
+    assert _one(store, _rec(1000, synced=True, created_at=now, boot=boot), now).stored
+    # ... so a mono that puts that boot two hours earlier contradicts it
+    late = _one(store, _rec(1000 + 7200, boot=boot), now)
+    assert [r.reason for r in late.rejected] == [tr.BOOT_CONTRADICTION]
+    assert _one(store, _rec(1500, boot=boot), now + 600).stored  # a consistent one is fine
+    # and a synchronised reading cannot put the start after a receipt already seen
+    boot2 = str(uuid.uuid4())
+    assert _one(store, _rec(5000, boot=boot2), now).stored  # start <= now - 5000
+    clash = _one(store, _rec(10, synced=True, created_at=now, boot=boot2), now)
+    assert [r.reason for r in clash.rejected] == [tr.BOOT_CONTRADICTION]
+    # nothing refused was stored; every rejection is counted with its reason
+    stats = placing_stats(store)
+    assert stats["rejected"] == 8 and stats["rejected_by_reason"][tr.MONO_IMPLAUSIBLE] == 3
+    for row in store.db["ratings"].rows:
+        assert tr.PRODUCT_EPOCH <= row["occurred_at"] <= now + tr.AHEAD_TOLERANCE
+    store.close()
+
+
+def placing_stats(store: Store) -> dict:
+    from server.store import stats
+    return stats(store.db)
+
+
+def test_a_status_whose_time_cannot_be_true_is_refused_and_counted(tmp_path):
+    from sync import timerules as tr
+    store = Store(tmp_path / "server.db")
+    now = time.time()
+    boot = str(uuid.uuid4())
+    far = contract.Status(v=1, online=True, kiosk="k01", at=now + 1e12, clock_synced=True,
+                          boot_id=boot, mono=10)
+    with store.db.conn:
+        store.record_status("xa-test", "k01", far, received_at=now)
+    assert store.db["kiosks"].count == 0 and store.db["boot_anchors"].count == 0
+    # the rating that status would have placed tens of thousands of years away
+    result = _one(store, _rec(20, boot=boot), now)
+    assert abs(store.db["ratings"].get(result.stored[0])["occurred_at"] - now) < 1
+    old = contract.Status(v=1, online=True, kiosk="k01", at=Y2001, clock_synced=True,
+                          boot_id=boot, mono=10)
+    huge = contract.Status(v=1, online=True, kiosk="k01", at=Y2001, clock_synced=False,
+                           boot_id=boot, mono=1e13)
+    fine = contract.Status(v=1, online=True, kiosk="k01", at=Y2001, clock_synced=False,
+                           boot_id=boot, mono=30)
+    with store.db.conn:
+        for status in (old, huge, fine):
+            store.record_status("xa-test", "k01", status, received_at=now)
+    assert placing_stats(store)["rejected_by_reason"] == {
+        tr.TIME_FUTURE: 1, tr.TIME_BEFORE_EPOCH: 1, tr.MONO_IMPLAUSIBLE: 1}
+    assert store.db["kiosks"].count == 1  # the plausible one
+    store.close()
+
+
+def test_placement_is_clamped_into_the_products_range():
+    from sync import timerules as tr
+    now = time.time()
+    for ts in (-1e300, -1.0, 0.0, 1e13, float("inf"), float("nan"), now):
+        placed = tr.clamp(ts, now)
+        assert tr.PRODUCT_EPOCH <= placed <= now + tr.AHEAD_TOLERANCE
+    assert tr.clamp(now - 5, now) == now - 5
+
+
+def test_the_kiosk_never_claims_a_synchronised_clock_outside_the_range(monkeypatch):
+    import kiosk.clock as kc
+    monkeypatch.setattr(kc.time, "time", lambda: Y2001)  # NTP "synced" to a bad server
+    assert Clock("synced").read().synced is False
+    monkeypatch.setattr(kc.time, "time", lambda: 1_790_000_000.0)
+    assert Clock("synced").read().synced is True
+
+
+def test_tightening_evidence_costs_bounded_work(tmp_path):
+    """Issue 8: each record that tightened a boot's receipt bound rewrote every
+    unsynchronised row of that boot on the single writer (here 20,000 per record)."""
+    store = Store(tmp_path / "server.db")
+    now = 1_790_000_000.0
+    rows = 20_000
+    for start in range(0, rows, 1000):
+        with store.db.conn:
+            store.add_ratings("xa-test", "k01", [_rec(10_000 + i, score=1 + i % 4)
+                                                 for i in range(start, start + 1000)],
+                              received_at=now)
+    low_ids = [r[0] for r in store.db.execute(
+        "SELECT id FROM ratings WHERE score = 1 LIMIT 100")]
+    from server import followup
+    followup.open_cases(store.db.conn, low_at_or_below=1, deadline_days=3,
+                        rating_ids=low_ids)
+    # the worst order: every one-record message moves the bound 10 s earlier
+    worst = 0
+    for n in range(50):
+        before = store.db.conn.total_changes
+        _one(store, _rec(40_000 + 10 * n), now + 1)
+        worst = max(worst, store.db.conn.total_changes - before)
+    assert worst < 10, worst  # a row and its boot's anchor, not the boot's 20,000 rows
+    # re-placement, in bounded chunks, brings every row to the best evidence
+    bound = now + 1 - (40_000 + 10 * 49)
+    with store.db.conn:
+        before = store.db.conn.total_changes
+        assert store.place_some() == placing.PLACE_CHUNK
+        assert store.db.conn.total_changes - before <= 2 * placing.PLACE_CHUNK + 1
+    store.place_all()
+    off = {round(r[0] - r[1], 3) for r in store.db.execute(
+        "SELECT occurred_at, mono FROM ratings")}
+    assert off == {round(bound, 3)}
+    case_times = dict(store.db.execute(
+        "SELECT c.rating_id, c.occurred_at - r.occurred_at FROM cases c "
+        "JOIN ratings r ON r.id = c.rating_id"))
+    assert len(case_times) == 100 and set(case_times.values()) == {0.0}
+    assert placing_stats(store)["placement_due"] == 0
+    store.close()
+
+
+# --- property-based: messages at and past every time bound ---------------------------
+
+def test_property_time_fields_at_and_past_every_bound(tmp_path):
+    """Ratings and statuses with wall times and monos at, just inside and just past
+    every bound, in any order and mix of boots, through the real ingest and a real
+    SQLite store: nothing crashes, every stored time lies in the product's range, and
+    the server restarts cleanly (nothing to quarantine, figures catch up)."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    from hailong.settings import load
+    from server import rollup
+    from server.config import SERVER_SETTINGS
+    from server.ingest import Ingest
+    from server.watch import Watcher
+    from sync import timerules as tr
+
+    now = time.time()
+    points = [tr.PRODUCT_EPOCH, tr.PRODUCT_END, now, now + tr.AHEAD_TOLERANCE,
+              now - tr.AHEAD_TOLERANCE, 0.0, Y2001, 1e15, -1.0]
+    walls = st.one_of(st.sampled_from(points).flatmap(
+        lambda p: st.sampled_from([p - 1, p - 1e-3, p, p + 1e-3, p + 1])),
+        st.floats(min_value=-1e16, max_value=1e16))
+    mono_points = [0.0, tr.MAX_UPTIME, now - tr.PRODUCT_EPOCH, 1.0, 3600.0, 1e15]
+    monos = st.one_of(st.sampled_from(mono_points).flatmap(
+        lambda p: st.sampled_from([p - 1, p, p + 1, p + 0.5])),
+        st.floats(min_value=0, max_value=1e16))
+    boots = st.sampled_from([str(uuid.UUID(int=n)) for n in range(1, 4)])
+    message = st.tuples(st.sampled_from(["rating", "status"]), walls, st.booleans(), monos,
+                        boots, st.integers(min_value=1, max_value=4),
+                        st.floats(min_value=-5, max_value=5))
+    config = load(None, SERVER_SETTINGS, overrides={
+        "server": {"commune": "xa-test"}, "store": {"path": str(tmp_path / "server.db")}})
+    ingest = Ingest(config)
+    ratings_topic = contract.topic("xa-test", "k01", "ratings")
+    status_topic = contract.topic("xa-test", "k01", "status")
+
+    def encode(kind, wall, synced, mono, boot, score, _):
+        if mono < 0:
+            mono = 0.0
+        if kind == "status":
+            return status_topic, contract.encode(contract.Status(
+                v=1, online=True, kiosk="k01", at=wall, clock_synced=synced, boot_id=boot,
+                mono=mono))
+        return ratings_topic, contract.encode_batch([contract.encode(contract.Rating(
+            id=str(uuid.uuid4()), v=1, kiosk="k01", commune="xa-test", counter="q1",
+            score=score, scale=4, created_at=wall, clock_synced=synced, boot_id=boot,
+            mono=mono))])
+
+    @settings(max_examples=300, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(st.lists(message, min_size=1, max_size=6))
+    def feed(msgs):
+        batch = [(*encode(*m), now + m[6]) for m in msgs]
+        ingest.handle(batch)
+        with database_immediate(ingest.store.db):
+            ingest.store.place_some()
+        for occurred, in ingest.store.db.execute("SELECT occurred_at FROM ratings"):
+            assert tr.PRODUCT_EPOCH <= occurred <= now + 5 + tr.AHEAD_TOLERANCE, occurred
+        for row in ingest.store.db["boot_anchors"].rows:
+            for key in ("synced_offset", "bound_offset"):
+                if row[key] is not None:
+                    assert tr.PRODUCT_EPOCH - 1 <= row[key] <= now + 5 + tr.AHEAD_TOLERANCE
+
+    feed()
+    stored = ingest.store.db["ratings"].count
+    assert stored and ingest.store.db["rejections"].count
+    ingest.store.place_all()
+    ingest.stop()
+    # restart: nothing to quarantine, the figures catch up, ingest opens again
+    watcher = Watcher(config)
+    watcher.catch_up()
+    assert watcher._db["quarantine"].count == 0
+    assert rollup.catch_up(watcher._db.conn) == 0
+    days = watcher._db.execute("SELECT sum(n) + sum(sus) FROM daily2").fetchone()[0]
+    assert days == stored
+    watcher.stop()
+    Ingest(config).store.close()
+
+
+def database_immediate(db):
+    from hailong.database import immediate
+    return immediate(db)
+
+
+def test_a_server_clock_before_the_epoch_acks_nothing(tmp_path, monkeypatch):
+    """Every rule is judged by the server's clock: with it wrong (booted without NTP)
+    valid ratings would be refused for good, so ingest leaves them unacked instead."""
+    from hailong.settings import load
+    from server.config import SERVER_SETTINGS
+    from server.ingest import Ingest
+    config = load(None, SERVER_SETTINGS, overrides={
+        "server": {"commune": "xa-test"}, "store": {"path": str(tmp_path / "server.db")}})
+    ingest = Ingest(config)
+    topic_name = contract.topic("xa-test", "k01", "ratings")
+    raw = contract.encode_batch([_rec(100)])
+    monkeypatch.setattr(time, "time", lambda: Y2001)
+    assert ingest.handle([(topic_name, raw, Y2001)]) == []
+    monkeypatch.undo()
+    assert ingest.store.db["ratings"].count == 0 and ingest.store.db["rejections"].count == 0
+    assert ingest.handle([(topic_name, raw, time.time())])[0].stored
+    ingest.stop()
