@@ -168,25 +168,8 @@ def get(conn: sqlite3.Connection, case_id: int) -> dict | None:
 
 def queue(conn: sqlite3.Connection, *, state: str = "active", official: str | None = None,
           limit: int = 200, now: float | None = None) -> list[dict]:
-    """Cases to work on, most urgent first (overdue, then by deadline)."""
-    now = time.time() if now is None else now
-    clauses, args = [], []
-    if state == "active":
-        clauses.append("state != 'closed'")
-    elif state == "overdue":
-        clauses.append("state != 'closed' AND deadline < ?")
-        args.append(now)
-    elif state in STATES:
-        clauses.append("state = ?")
-        args.append(state)
-    if official:
-        clauses.append("official = ?")
-        args.append(official)
-    where = "WHERE " + " AND ".join(clauses) if clauses else ""
-    order = "deadline" if state != "closed" else "closed_at DESC"
-    rows = conn.execute(f"SELECT {', '.join(CASE_COLUMNS)} FROM cases {where} "
-                        f"ORDER BY {order} LIMIT ?", [*args, limit])
-    return [_case(r) for r in rows]
+    """Cases to work on, most urgent first (by deadline): the first page of ``search``."""
+    return search(conn, state=state, official=official, per_page=limit, now=now)[0]
 
 
 def search(conn: sqlite3.Connection, *, state: str = "active", official: str | None = None,

@@ -20,7 +20,7 @@ import requests
 from kiosk.config import load_kiosk_config
 from kiosk.outbox import Outbox
 from kiosk.recorder import Recorder, Transaction
-from server import accounts
+from server import accounts, followup
 from server.config import load_server_config
 from server.store import connect
 from server.web import create_app
@@ -120,6 +120,7 @@ def test_http_session_to_a_stored_rating_with_its_dossier(site, procs, broker):
     case_id = wait_until(lambda: (db.execute("SELECT id FROM cases WHERE rating_id = ?",
                                              [low]).fetchone() or [None])[0],
                          message="a follow-up case for the low rating")
+    followup.close(db.conn, case_id, "apologised", "leader")  # an apology once found valid
     db.close()
     client = create_app(config).test_client()
     login(client, "leader")
