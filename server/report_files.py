@@ -261,7 +261,8 @@ def docx(data: dict, commune_name: str, settings: letters.Settings = letters.Set
     para(f"Trong kỳ báo cáo, Bộ phận Một cửa đã nhận {n(s['count'])} lượt đánh giá qua "
          f"thiết bị điện tử; trong đó {n(s['satisfied'])} lượt hài lòng trở lên, đạt tỷ lệ "
          f"{vnformat.percent(s['rate'])}; {n(s['low'])} lượt không hài lòng. "
-         f"{n(s['suspect'])} lượt nghi bấm thử không được tính vào chỉ số.")
+         f"{n(s['suspect'])} lượt bị gắn cờ (nghi không phải người dân bấm, chờ lãnh đạo "
+         "xác nhận) không được tính vào chỉ số.")
     _table(doc, ["Mức đánh giá", "Số lượt", "Tỷ lệ"],
            [[lv["vi"] + ("" if len({x["scale"] for x in data["by_level"]}) == 1
                          else f" (thang {lv['scale']})"),

@@ -99,7 +99,7 @@ def test_overview_figures_leave_suspect_out(dash):
     assert today["count"] == 3 and today["suspect"] == 1
     assert today["low"] == 1 and today["satisfied"] == 2 and today["rate"] == 66.7
     page = client.get("/").get_data(as_text=True)
-    assert "66.7%" in page and "<svg" in page
+    assert "66,7\u00a0%" in page and "<svg" in page  # Vietnamese: decimal comma
 
 
 def test_login_form_and_wrong_password(dash):

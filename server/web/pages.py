@@ -11,7 +11,7 @@ from flask import (Blueprint, abort, current_app, g, redirect, render_template, 
 
 import sqlite_utils
 
-from .. import accounts, alerts, figures, followup, reports, workdays
+from .. import accounts, alerts, figures, followup, reports, vnformat, workdays
 from .. import fleet as fleet_store
 from ..rollup import LOCAL, day_start, local_day
 from . import audit_words, charts, documents, needs, periods, visibility
@@ -34,7 +34,18 @@ def when(ts: float | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
 
 @bp.app_template_filter("pct")
 def pct(rate: float | None) -> str:
+    """86,1 % in Vietnamese (as the reports write it), 86.1% in English."""
+    if g.get("lang", "vi") == "vi":
+        return vnformat.percent(rate)
     return "—" if rate is None else f"{rate:.1f}%"
+
+
+@bp.app_template_filter("points")
+def points(change: float | None) -> str:
+    """A change in percentage points, signed: +1,2 / -0,6 (vi), +1.2 / -0.6 (en)."""
+    if change is None:
+        return "—"
+    return vnformat.signed(change) if g.get("lang", "vi") == "vi" else f"{change:+.1f}"
 
 
 def names() -> dict[str, str]:
