@@ -11,7 +11,8 @@ from flask import (Blueprint, abort, current_app, g, redirect, render_template, 
 
 import sqlite_utils
 
-from .. import accounts, alerts, figures, followup, reports, vnformat, workdays
+from .. import (accounts, alerts, figures, followup, report_periods, reports, vnformat,
+               workdays)
 from .. import fleet as fleet_store
 from ..rollup import LOCAL, day_start, local_day
 from . import audit_words, charts, documents, needs, periods, visibility
@@ -431,8 +432,10 @@ def report():
                 if date(yy, 3 * q - 2, 1) <= today]
     choices = months + quarters + [f"{y}-6M", f"{y}-9M", str(y), str(y - 1), str(y - 2)]
     data = visibility.report_for(reports.build(g.db, period, names()), g.user)
+    # the official Decree 09/2019 periods (15th to 14th) beside the calendar ones
     return render_template("reports.html", period=period, data=data,
-                           choices=[figures.parse_period(c) for c in choices])
+                           choices=[figures.parse_period(c) for c in choices]
+                           + report_periods.choices(today))
 
 
 @bp.route("/reports/<key>.<fmt>")

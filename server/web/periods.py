@@ -14,7 +14,7 @@ import re
 import time
 from datetime import date, timedelta
 
-from .. import figures
+from .. import figures, report_periods
 from ..rollup import local_day
 
 RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
@@ -67,6 +67,10 @@ def previous(p: figures.Period) -> figures.Period:
     year (a 6- or 9-month period: the same months of the year before); otherwise the
     same number of days just before."""
     k = p.key
+    if k.startswith("bc-"):  # Decree 09/2019 periods: report_periods knows their order
+        before = report_periods.previous(p)
+        if before is not None:
+            return before
     if re.fullmatch(r"\d{4}-\d{2}", k):
         s = _shift_months(p.start, -1)
         return figures.parse_period(f"{s:%Y-%m}")
