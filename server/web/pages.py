@@ -420,8 +420,10 @@ def report():
                 if date(yy, 3 * q - 2, 1) <= today]
     choices = months + quarters + [f"{y}-6M", f"{y}-9M", str(y), str(y - 1), str(y - 2)]
     data = visibility.report_for(reports.build(g.db, period, names()), g.user)
+    from .. import sipas  # the SIPAS survey indices of the period (issue 12)
     return render_template("reports.html", period=period, data=data,
-                           choices=[figures.parse_period(c) for c in choices])
+                           choices=[figures.parse_period(c) for c in choices],
+                           sipas=sipas.indices(g.db, period)["all"])
 
 
 @bp.route("/reports/<key>.<fmt>")
