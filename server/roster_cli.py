@@ -159,13 +159,17 @@ def set_reasons(config_path: str, kind: str, reasons: tuple[str, ...]) -> None:
               help="code=factor=Vietnamese question|English question (repeat; factor one of "
                    "access, procedure, official, result, feedback); default: one question "
                    "per SIPAS factor")
+@click.option("--level", "levels", multiple=True,
+              help="Vietnamese|English words of one answer level, best first (repeat, as "
+                   "many as --scale); default: the rating's own words")
 @user_errors
-def set_survey(config_path: str, on: bool, scale: int, questions: tuple[str, ...]) -> None:
+def set_survey(config_path: str, on: bool, scale: int, questions: tuple[str, ...],
+               levels: tuple[str, ...]) -> None:
     """SIPAS survey mode: after the rating, one question per screen (docs/kiosk.md)."""
     import msgspec
 
     from hailong import sipas
-    from sync.contract import Survey, SurveyQuestion
+    from sync.contract import LevelLabel, Survey, SurveyQuestion
 
     from .roster import RosterError
     survey = None
@@ -183,7 +187,16 @@ def set_survey(config_path: str, on: bool, scale: int, questions: tuple[str, ...
                                   f"({e})") from None
         if len(asked) > 12:
             raise RosterError("at most 12 survey questions")
-        survey = Survey(questions=asked or list(sipas.DEFAULT_QUESTIONS), scale=scale)
+        words = None
+        if levels:
+            if len(levels) != scale:
+                raise RosterError(f"--level given {len(levels)} times for {scale} levels")
+            words = [LevelLabel(vi=vi, en=en) for vi, _, en in
+                     (item.partition("|") for item in levels)]
+            if not all(w.vi for w in words):
+                raise RosterError("--level: write Vietnamese words|English words")
+        survey = Survey(questions=asked or list(sipas.DEFAULT_QUESTIONS), scale=scale,
+                        levels=words)
     _, db, r = _open(config_path)
     try:
         r.set_survey(survey)

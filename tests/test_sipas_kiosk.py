@@ -114,3 +114,18 @@ def test_a_rating_without_answers_encodes_as_before(tmp_path):
         score=4, scale=4, created_at=1.7e9, clock_synced=True,
         boot_id="0190a000-0000-7000-8000-000000000000", mono=1.0))
     assert b"survey" not in body
+
+
+def test_own_levels_and_words_on_screen(tmp_path):
+    """A 3-level survey with its own words, on a 4-level rating kiosk: the faces and the
+    buttons follow the survey's scale, not the rating's."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    config = load_kiosk_config(write_config(tmp_path))
+    survey = contract.Survey(
+        questions=[contract.SurveyQuestion(code="cb", factor="official", vi="Công chức?")],
+        scale=3, levels=[contract.LevelLabel(vi=w) for w in ("Tốt", "Được", "Chưa tốt")])
+    with Outbox(config.store.path) as outbox:
+        outbox.save_config(contract.KioskConfig(v=1, revision=1, survey=survey))
+    result = replay(config, "at 1 button 4\nat 4 button 3", SIZE)
+    [rating] = result["ratings"]
+    assert rating["score"] == 4 and rating["survey"] == {"cb": 3} and rating["sealed"]

@@ -77,3 +77,22 @@ def test_survey_mode_is_pushed_with_the_roster(tmp_path):
                                     str(tmp_path / "server.toml"), "--on", "--question",
                                     "Bad Code=access=x"])
     assert bad.exit_code == 1 and "Traceback" not in bad.output and "--question" in bad.output
+
+
+def test_own_questions_and_level_words(tmp_path):
+    config = load(tmp_path)
+    conf = str(tmp_path / "server.toml")
+    result = CliRunner().invoke(main, [
+        "server", "roster", "set-survey", "--config", conf, "--on", "--scale", "3",
+        "--question", "cb=official=Công chức có tận tình không?|Was the official helpful?",
+        "--level", "Tốt|Good", "--level", "Được|Fair", "--level", "Chưa tốt|Poor"])
+    assert result.exit_code == 0, result.output
+    db = connect(config.store.path)
+    survey = contract.decode_config(contract.encode(
+        Roster(db).kiosk_config("q1", 1, "http://x"))).survey
+    db.close()
+    assert [(q.code, q.factor) for q in survey.questions] == [("cb", "official")]
+    assert [lv.vi for lv in survey.levels] == ["Tốt", "Được", "Chưa tốt"]
+    wrong = CliRunner().invoke(main, ["server", "roster", "set-survey", "--config", conf,
+                                      "--on", "--level", "Tốt|Good"])
+    assert wrong.exit_code == 1 and "--level given 1 times for 4 levels" in wrong.output

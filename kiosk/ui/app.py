@@ -214,6 +214,9 @@ class KioskApp:
             out += [s for r in self.low_reasons for s in (r.vi, r.en) if s]
             out += [s for o in self.remote.officials for s in (o.name, o.title or "") if s]
             out.append(self.remote.counter_name)
+            if self.survey:  # the SIPAS questions and answer words (issue 12)
+                out += [s for q in self.survey.questions for s in (q.vi, q.en) if s]
+                out += [s for lv in self.survey_levels for s in (lv.vi, lv.en) if s]
         return [s for s in out if s]
 
     # --- the state machine ----------------------------------------------------------
