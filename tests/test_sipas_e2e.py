@@ -148,3 +148,65 @@ def test_the_contract_refuses_bad_answers():
         with pytest.raises(contract.ContractError):
             contract.decode_rating(contract.encode(contract.Rating(**base, survey=survey)),
                                    "xa", "k01")
+
+
+def test_a_real_old_server_refuses_through_mosquitto_and_the_kiosk_keeps_the_reason(
+        site, tmp_path):
+    """The server of before issue 12 (its code from git) behind the real broker: the
+    plain rating is stored and acked, the survey-bearing one is rejected; the kiosk marks
+    it rejected (never re-sent blindly) and the old server's store names the field."""
+    import os
+    import signal
+
+    from helpers import record
+
+    old_tree = tmp_path / "old"
+    old_tree.mkdir()
+    root = Path(__file__).resolve().parent.parent
+    try:
+        archive = subprocess.run(["git", "-C", str(root), "archive", "2ff5a9c"],
+                                 capture_output=True, check=True).stdout
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        pytest.skip("no git history to run the old server from")
+    subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive, check=True)
+    kiosk_conf = site.kiosk("k01")
+    [plain] = record(kiosk_conf, 1, seed=1)
+    config = load_kiosk_config(kiosk_conf)
+    with Outbox(config.store.path) as outbox:
+        recorder = Recorder.from_config(config, outbox, guard=PressGuard(min_interval=0))
+        surveyed = recorder.press(4, sealed=False).id
+        recorder.answer(surveyed, [contract.SurveyAnswer(q="access", factor="access",
+                                                          level=4, scale=4)], seal=True)
+    env = {**os.environ, "PYTHONPATH": str(old_tree)}
+    log = open(tmp_path / "old-server.log", "ab")
+    server = subprocess.Popen([sys.executable, "-m", "hailong", "server", "run", "--config",
+                               str(site.server_conf)], cwd=old_tree, env=env, stdout=log,
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    uplink = subprocess.Popen([sys.executable, "-m", "hailong", "sync", "run", "--config",
+                               str(kiosk_conf)], stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    try:
+        wait_until(lambda: kiosk_status(kiosk_conf)["pending"] == 0, timeout=60,
+                   message="both answered by the old server")
+        status = kiosk_status(kiosk_conf)
+        assert status["acked"] == 1 and status["rejected"] == 1
+        assert status["rejected_by_reason"] == {"invalid": 1}
+        with Outbox(config.store.path) as outbox:
+            assert outbox.get(surveyed)["state"] == "rejected"
+            assert outbox.get(plain)["state"] == "acked"
+        db = sqlite3.connect(site.folder / "server.db")
+        detail = db.execute("SELECT reason, detail FROM rejections WHERE rating_id = ?",
+                            [surveyed]).fetchone()
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+        db.close()
+        assert "survey_answers" not in tables  # it really was the old server's code
+        assert detail[0] == "invalid" and "unknown field `survey`" in detail[1]
+    finally:
+        for p in (uplink, server):
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        log.close()
