@@ -77,6 +77,12 @@ def indices(answers: Iterable[tuple[str, int, int]]) -> dict:
         c = counts.setdefault(factor, [0, 0])
         c[0] += 1
         c[1] += is_satisfied(level, scale)
+    return from_counts({f: (a, s) for f, (a, s) in counts.items()})
+
+
+def from_counts(counts: dict[str, tuple[int, int]]) -> dict:
+    """The same, from {factor: (answers, satisfied)} counted elsewhere (in SQL)."""
+    counts = {f: c for f, c in counts.items() if c[0]}
     order = [code for code, _, _ in FACTORS] + sorted(set(counts) - set(contract.SIPAS_FACTORS))
     factors = {code: {"answers": counts[code][0], "satisfied": counts[code][1],
                       "index": round(100.0 * counts[code][1] / counts[code][0], 1)}

@@ -96,3 +96,13 @@ def test_own_questions_and_level_words(tmp_path):
     wrong = CliRunner().invoke(main, ["server", "roster", "set-survey", "--config", conf,
                                       "--on", "--level", "Tốt|Good"])
     assert wrong.exit_code == 1 and "--level given 1 times for 4 levels" in wrong.output
+
+
+def test_the_sql_rule_for_satisfied_is_the_domains():
+    from server.sipas import SATISFIED_SQL
+    db = sqlite3.connect(":memory:")
+    for scale in (3, 4, 5):
+        for level in range(1, scale + 1):
+            got = db.execute(f"SELECT {SATISFIED_SQL} FROM (SELECT ? AS level, ? AS scale) a",
+                             [level, scale]).fetchone()[0]
+            assert bool(got) == sipas.is_satisfied(level, scale), (level, scale)
