@@ -13,7 +13,7 @@ import collections
 import logging
 from dataclasses import dataclass
 
-from sync.contract import Contact, Rating
+from sync.contract import Contact, Rating, SurveyAnswer
 
 from .clock import Clock, uuid7
 from .outbox import Outbox
@@ -137,3 +137,9 @@ class Recorder:
         if contact is not None:
             changes["contact"] = contact
         return self.outbox.amend(rating_id, seal=seal, **changes)
+
+    def answer(self, rating_id: str, answers: list[SurveyAnswer], *, seal: bool = False
+               ) -> bool:
+        """Store the SIPAS survey answers given so far (issue 12), each as it is given,
+        so a citizen who walks away keeps what they answered."""
+        return self.outbox.amend(rating_id, seal=seal, survey=list(answers))

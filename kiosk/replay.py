@@ -8,7 +8,8 @@ the server), on a simulated clock by default: a 20-minute script takes seconds.
 Script lines (``#`` starts a comment)::
 
     at SECONDS tap X,Y          a touch at pixel X,Y
-    at SECONDS tap @NAME        @face:1..N (1 = lowest score), @reason:1.., @done, @skip
+    at SECONDS tap @NAME        @face:1..N (1 = lowest score), @reason:1.., @done, @skip,
+                                @answer:1..N (a SIPAS survey answer, 1 = lowest level)
     at SECONDS key K            a key: 1..5, return, escape, f12 ...
     at SECONDS button N         a physical button, N = 1 for the lowest level
                                 (gpiozero MockFactory pins)
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 
 LINE = re.compile(r"^at\s+(?P<t>\d+(?:\.\d+)?)\s+(?P<kind>tap|key|button|scan|session)"
                   r"\s+(?P<arg>.+?)\s*$")
-NAMED = re.compile(r"^@(?:(?P<kind>face|reason):(?P<n>[1-9][0-9]*)|(?P<word>done|skip))$")
+NAMED = re.compile(r"^@(?:(?P<kind>face|reason|answer):(?P<n>[1-9][0-9]*)|(?P<word>done|skip))$")
 SCAN_KEY_GAP = 0.005     # seconds between a scanner's keys (a real reader: 2-10 ms)
 MOCK_PINS = (5, 6, 13, 19, 26)  # replay's own buttons when the config has none
 TAIL = 600.0             # seconds of simulated time to let the last citizen finish
@@ -81,7 +82,7 @@ def _argument(kind: str, arg: str, n: int):
         if arg.startswith("@"):
             if not NAMED.match(arg):
                 raise ScriptError(f"line {n}: unknown target {arg!r}: use @face:N, "
-                                  "@reason:N, @done or @skip")
+                                  "@reason:N, @answer:N, @done or @skip")
             return arg
         m = re.fullmatch(r"(\d+)\s*,\s*(\d+)", arg)
         if not m:
@@ -240,6 +241,7 @@ def _remember(app, seen: dict) -> None:
 def _resolve(app, name: str, seen: dict, line: int):
     m = NAMED.match(name)
     key = (f"score:{m['n']}" if m["kind"] == "face" else
+           f"answer:{m['n']}" if m["kind"] == "answer" else
            f"@reason:{m['n']}" if m["kind"] == "reason" else m["word"])
     rect = seen.get(key)
     if rect is None:
@@ -264,7 +266,7 @@ def _do(app, step: Step, sim, real_time, seen, factory, pins, scale_hint, BUTTON
                                              scancode=0))
     elif step.kind == "button":
         # N = 1 for the lowest; the config lists buttons best first.
-        levels = len(app.levels)
+        levels = len(app.survey_levels if app.screen.name == "survey" else app.levels)
         index = levels - step.arg
         if not 0 <= index < min(levels, len(pins)):
             raise ScriptError(f"line {step.line}: button {step.arg}: this kiosk has "
@@ -313,6 +315,8 @@ def _result(app, outbox) -> dict:
         ratings.append({"score": r["score"], "scale": r["scale"], "reasons": r["reasons"],
                         "suspect": r["suspect"], "dossier": r["dossier"],
                         "transaction": r["transaction"], "official": r["official"],
-                        "contact": bool(r.get("contact")), "sealed": bool(sealed)})
+                        "contact": bool(r.get("contact")), "sealed": bool(sealed),
+                        # SIPAS survey answers (issue 12): {question: level}
+                        "survey": {a["q"]: a["level"] for a in r.get("survey", [])}})
     return {"ratings": ratings, "count": len(ratings), "screen": app.screen.name,
             "sounds": list(app.sound.played), "ignored": list(app.ignored)}

@@ -60,6 +60,7 @@ COMMAND_MODULES = (
     "server.documents_cli",  # period report files, scheduled e-mail now (issue 10)
     "server.feed_cli",       # integration tokens for the transaction feed (issue 9)
     "server.door_cli",       # ratings held back by the server's own rules (issue 8)
+    "server.sipas_cli",      # SIPAS survey indices (issue 12)
 )
 for _module in COMMAND_MODULES:
     for _command in importlib.import_module(_module).COMMANDS:

@@ -165,12 +165,17 @@ class Roster:
             self.db.execute("UPDATE counters SET on_duty = ? WHERE id = ?", [official, counter])
 
     def set_setting(self, key: str, value) -> None:
-        if key not in ("scale", "mode", "low_reasons", "high_reasons"):
+        if key not in ("scale", "mode", "low_reasons", "high_reasons", "survey"):
             raise RosterError(f"unknown roster setting {key!r}")
         with immediate(self.db):
             self.db.execute("INSERT INTO roster_settings (key, value) VALUES (?, ?) "
                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                             [key, json.dumps(value, ensure_ascii=False)])
+
+    def set_survey(self, survey: contract.Survey | None) -> None:
+        """Turn SIPAS survey mode on (with these questions and levels) or off (None);
+        pushed to every kiosk with the roster."""
+        self.set_setting("survey", msgspec.to_builtins(survey) if survey else None)
 
     def _need_official(self, official: str) -> None:
         row = self.db.execute("SELECT active FROM officials WHERE id = ?", [official]).fetchone()
@@ -202,6 +207,8 @@ class Roster:
                                                photo=photo or None))
         reasons = {k: [contract.ReasonLabel(**r) for r in settings[k]]
                    for k in ("low_reasons", "high_reasons") if settings.get(k)}
+        if settings.get("survey"):  # SIPAS survey mode (issue 12); absent when off
+            reasons["survey"] = msgspec.convert(settings["survey"], contract.Survey)
         return contract.KioskConfig(
             v=1, revision=revision, counter_name=name or "", officials=officials[:200],
             on_duty=on_duty, scale=scale or settings.get("scale", 4),

@@ -150,6 +150,62 @@ def set_reasons(config_path: str, kind: str, reasons: tuple[str, ...]) -> None:
     click.echo(f"{kind} reasons: {', '.join(x['code'] for x in labels[:12])}")
 
 
+@roster.command("set-survey")
+@config_option
+@click.option("--on/--off", "on", required=True, help="ask the SIPAS survey after each rating")
+@click.option("--scale", type=click.IntRange(3, 5), default=4, show_default=True,
+              help="answer levels per question")
+@click.option("--question", "questions", multiple=True,
+              help="code=factor=Vietnamese question|English question (repeat; factor one of "
+                   "access, procedure, official, result, feedback); default: one question "
+                   "per SIPAS factor")
+@click.option("--level", "levels", multiple=True,
+              help="Vietnamese|English words of one answer level, best first (repeat, as "
+                   "many as --scale); default: the rating's own words")
+@user_errors
+def set_survey(config_path: str, on: bool, scale: int, questions: tuple[str, ...],
+               levels: tuple[str, ...]) -> None:
+    """SIPAS survey mode: after the rating, one question per screen (docs/kiosk.md)."""
+    import msgspec
+
+    from hailong import sipas
+    from sync.contract import LevelLabel, Survey, SurveyQuestion
+
+    from .roster import RosterError
+    survey = None
+    if on:
+        asked = []
+        for item in questions:
+            code, _, rest = item.partition("=")
+            factor, _, text = rest.partition("=")
+            vi, _, en = text.partition("|")
+            try:
+                asked.append(msgspec.convert({"code": code, "factor": factor, "vi": vi,
+                                              "en": en}, SurveyQuestion))
+            except msgspec.ValidationError as e:
+                raise RosterError(f"--question {item!r}: write code=factor=Vietnamese|English "
+                                  f"({e})") from None
+        if len(asked) > 12:
+            raise RosterError("at most 12 survey questions")
+        words = None
+        if levels:
+            if len(levels) != scale:
+                raise RosterError(f"--level given {len(levels)} times for {scale} levels")
+            words = [LevelLabel(vi=vi, en=en) for vi, _, en in
+                     (item.partition("|") for item in levels)]
+            if not all(w.vi for w in words):
+                raise RosterError("--level: write Vietnamese words|English words")
+        survey = Survey(questions=asked or list(sipas.DEFAULT_QUESTIONS), scale=scale,
+                        levels=words)
+    _, db, r = _open(config_path)
+    try:
+        r.set_survey(survey)
+    finally:
+        db.close()
+    click.echo(f"survey: {len(survey.questions)} question(s), {scale} levels" if survey
+               else "survey: off")
+
+
 @roster.command("push")
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="one JSON object, for scripts")

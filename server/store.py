@@ -21,7 +21,7 @@ from sqlite_utils import Migrations
 from hailong import database
 from sync import contract
 
-from . import clock, door
+from . import clock, door, sipas
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,8 @@ def connect(path: str | Path) -> sqlite_utils.Database:
 SCHEMA_MODULES: tuple[str, ...] = ("server.fleet", "server.roster", "server.accounts",
                                    "server.rollup", "server.followup", "server.alerts",
                                    "server.addressee", "server.feed", "server.door",
-                                   "server.identity", "server.clock")
+                                   "server.identity", "server.clock",
+                                   "server.sipas")
 
 
 @dataclass
@@ -174,6 +175,7 @@ class Store:
                              received_at)
         conn.executemany("INSERT INTO contacts (rating_id, phone, consent_text, stored_at) "
                          "VALUES (?,?,?,?)", contacts)
+        sipas.store_answers(conn, (r for r, _ in new), received_at)  # issue 12
         return result
 
     def _fingerprints(self, ids: list[str]) -> dict[str, str]:

@@ -86,6 +86,15 @@ class Contact(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     consent_text: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 
+class SurveyAnswer(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """One answer of the SIPAS survey asked after a rating (issue 12): which question
+    (and the factor it measures), and the level chosen on its scale (1 = worst)."""
+    q: Code                         # the question's code, as the kiosk config named it
+    factor: Code                    # the SIPAS factor it measures (SIPAS_FACTORS)
+    level: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    scale: Annotated[int, msgspec.Meta(ge=3, le=5)]
+
+
 class Rating(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """One citizen's rating of one official, as the kiosk recorded it."""
     id: Uuid                        # UUIDv7, made by the kiosk: time-ordered, unique
@@ -108,6 +117,13 @@ class Rating(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     contact: Contact | None = None
     suspect: Code | None = None     # why the kiosk thinks it was not a citizen's press
     lang: Code = "vi"
+    # The SIPAS survey answers given after this rating (issue 12). UNSET (not []) so
+    # that a rating without a survey encodes exactly as before: old servers keep
+    # accepting it, and fingerprints of stored ratings do not change. A rating that
+    # carries answers is refused by an old server ("invalid: Object contains unknown
+    # field `survey`"), which reaches the kiosk as a rejection with that reason.
+    survey: Annotated[list[SurveyAnswer], msgspec.Meta(max_length=12)] | msgspec.UnsetType \
+        = msgspec.UNSET
 
 
 class Batch(msgspec.Struct, forbid_unknown_fields=True):
@@ -184,6 +200,30 @@ class ReasonLabel(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     en: Text = ""
 
 
+# The five SIPAS factors (Bộ Nội vụ's method, docs/leader-guide.md), in their order.
+SIPAS_FACTORS = ("access", "procedure", "official", "result", "feedback")
+
+
+class SurveyQuestion(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    code: Code
+    factor: Code                    # one of SIPAS_FACTORS (another code: its own index)
+    vi: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    en: Text = ""
+
+
+class LevelLabel(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    vi: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    en: Text = ""
+
+
+class Survey(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The SIPAS survey a kiosk asks after the rating, one question per screen."""
+    questions: Annotated[list[SurveyQuestion], msgspec.Meta(min_length=1, max_length=12)]
+    scale: Annotated[int, msgspec.Meta(ge=3, le=5)] = 4
+    # the answer levels' words, best first (as the rating's); None: the rating's own
+    levels: Annotated[list[LevelLabel], msgspec.Meta(min_length=3, max_length=5)] | None = None
+
+
 class KioskConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """The server's retained config for one kiosk; a higher ``revision`` wins."""
     v: Literal[1]
@@ -199,6 +239,9 @@ class KioskConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     contact_retention_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
     # the technician PIN, set per kiosk on the server; only its hash (hailong/pin.py)
     tech_pin_hash: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    # SIPAS survey mode (issue 12); UNSET when off, so a config without a survey still
+    # reaches kiosks that predate it (they refuse unknown fields)
+    survey: Survey | msgspec.UnsetType = msgspec.UNSET
 
 
 _encoder = msgspec.json.Encoder()
@@ -280,6 +323,14 @@ def decode_rating(raw: bytes, commune: str, kiosk: str) -> Rating:
         raise ContractError("wrong-kiosk", f"record says {rating.commune}/{rating.kiosk}")
     if rating.score > rating.scale:
         raise ContractError("invalid", f"score {rating.score} above scale {rating.scale}")
+    if rating.survey:
+        questions = [a.q for a in rating.survey]
+        if len(set(questions)) != len(questions):
+            raise ContractError("invalid", "a survey question answered twice")
+        for answer in rating.survey:
+            if answer.level > answer.scale:
+                raise ContractError("invalid", f"survey level {answer.level} above scale "
+                                    f"{answer.scale}")
     return rating
 
 

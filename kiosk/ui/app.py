@@ -37,14 +37,14 @@ from .screens import SCREENS, Screen
 
 log = logging.getLogger(__name__)
 
-FOLLOW_UP = ("reasons", "phone")
+FOLLOW_UP = ("reasons", "phone", "survey")
 POLL_EVERY = 0.5      # seconds between looks at the outbox for config and sessions
 CORNER_TAPS = 5       # taps in the top-left corner within CORNER_WINDOW open the PIN screen
 CORNER_WINDOW = 4.0
 # Screens on which a physical button (or key 1-5) rates: every citizen screen, so a
 # button-only kiosk is never dead (issue 9: a low press used to open a touch-only screen
 # that ignored the next citizen's press for 30 s).
-BUTTON_SCREENS = ("idle", "rating", "reasons", "phone", "thanks")
+BUTTON_SCREENS = ("idle", "rating", "reasons", "phone", "survey", "thanks")
 
 
 class KioskApp:
@@ -84,6 +84,8 @@ class KioskApp:
         self.last_activity = self.entered_at = clock()
         self.cooldown_until = 0.0
         self.open_rating: str | None = None   # scored, follow-up not finished yet
+        self.answers: list[contract.SurveyAnswer] = []  # the open rating's survey so far
+        self.thanks_params: dict = {}         # what the thank-you says after the survey
         self.last_input = "-"
         self.frames = 0
         self._next_poll = 0.0
@@ -116,6 +118,22 @@ class KioskApp:
         if self.remote and self.remote.low_reasons:
             return tuple(self.remote.low_reasons)
         return domain.LOW_REASONS
+
+    @property
+    def survey(self) -> contract.Survey | None:
+        """The SIPAS survey asked after each rating, when the server turned it on."""
+        survey = self.remote.survey if self.remote else None
+        return survey if isinstance(survey, contract.Survey) else None
+
+    @property
+    def survey_levels(self) -> tuple[domain.Level, ...]:
+        """The survey's answer levels, best first: its own words, or the rating's."""
+        survey = self.survey
+        scale = survey.scale if survey else self.scale
+        if survey and survey.levels and len(survey.levels) == scale:
+            return tuple(domain.Level(scale - i, lv.vi, lv.en)
+                         for i, lv in enumerate(survey.levels))
+        return domain.LEVELS[scale]
 
     @property
     def counter_label(self) -> str:
@@ -196,6 +214,9 @@ class KioskApp:
             out += [s for r in self.low_reasons for s in (r.vi, r.en) if s]
             out += [s for o in self.remote.officials for s in (o.name, o.title or "") if s]
             out.append(self.remote.counter_name)
+            if self.survey:  # the SIPAS questions and answer words (issue 12)
+                out += [s for q in self.survey.questions for s in (q.vi, q.en) if s]
+                out += [s for lv in self.survey_levels for s in (lv.vi, lv.en) if s]
         return [s for s in out if s]
 
     # --- the state machine ----------------------------------------------------------
@@ -288,17 +309,25 @@ class KioskApp:
         # (or pressed again); seal what they entered and take the new rating.
         self._seal_open()
         follow = self.asks_reasons(score)
+        survey = self.survey is not None
         self.recorder.scale = self.scale
         try:
-            rating = self.recorder.press(score, sealed=not follow, at=now, lang=self.lang)
+            rating = self.recorder.press(score, sealed=not (follow or survey), at=now,
+                                         lang=self.lang)
         except OutboxError as e:
             self.fail(str(e))
             return
         self.cooldown_until = now + self.flow.cooldown
+        self.answers = []
+        self.thanks_params = {}
         if follow:
             self.open_rating = rating.id
             self.go("reasons")
             self.sound.play("reasons")
+        elif survey:
+            self.open_rating = rating.id
+            self.go("survey", index=0)
+            self.sound.play("prompt")
         else:
             self.go("thanks")
             self.sound.play("thanks")
@@ -318,29 +347,80 @@ class KioskApp:
             self.fail(str(e))
 
     def finish_reasons(self, codes: list[str]) -> None:
+        survey = self.survey is not None
         if self.open_rating:
-            self.save_reasons(codes, seal=not self.flow.ask_phone)
+            self.save_reasons(codes, seal=not (self.flow.ask_phone or survey))
             if self.screen is not None and self.screen.name == "out_of_order":
                 return
         if self.flow.ask_phone:
             self.go("phone")
+        elif survey and self.open_rating:
+            self.thanks_params = {"low": True}
+            self.go("survey", index=0)
         else:
             self.open_rating = None
             self.go("thanks", low=True)
             self.sound.play("thanks")
 
     def finish_contact(self, phone: str | None, consent_text: str) -> None:
+        survey = self.survey is not None and self.open_rating is not None
         if self.open_rating and phone:
             contact = contract.Contact(phone=phone, consent=True, consent_text=consent_text)
             try:
-                if not self.recorder.amend(self.open_rating, contact=contact):
+                if not self.recorder.amend(self.open_rating, contact=contact, seal=not survey):
                     log.warning("rating %s was already sealed: number not added",
                                 self.open_rating)
             except OutboxError as e:
                 self.fail(str(e))
                 return
-            self.open_rating = None
+            if not survey:
+                self.open_rating = None
+        if survey:
+            self.thanks_params = {"low": True, "contact": bool(phone)}
+            self.go("survey", index=0)
+            return
         self.go("thanks", low=True, contact=bool(phone))
+        self.sound.play("thanks")
+
+    # --- the SIPAS survey (issue 12) ---------------------------------------------------
+
+    def answer(self, index: int, level: int) -> None:
+        """The citizen chose ``level`` for question ``index``: stored at once (a walk-away
+        keeps it), then the next question, or thanks after the last."""
+        survey = self.survey
+        if survey is None or not self.open_rating or not 0 <= index < len(survey.questions):
+            self.finish_survey()
+            return
+        q = survey.questions[index]
+        self.answers = [a for a in self.answers if a.q != q.code] + [
+            contract.SurveyAnswer(q=q.code, factor=q.factor, level=level, scale=survey.scale)]
+        last = index + 1 >= len(survey.questions)
+        try:
+            if not self.recorder.answer(self.open_rating, self.answers, seal=last):
+                log.warning("rating %s was already sealed: survey answer not added",
+                            self.open_rating)
+        except OutboxError as e:
+            self.fail(str(e))
+            return
+        if last:
+            self.finish_survey()
+        else:
+            self.go("survey", index=index + 1)
+
+    def answer_position(self, index: int, position: int, what: str = "press") -> None:
+        """A physical button or key on a survey question: its level, best first."""
+        levels = self.survey_levels
+        if 0 <= position < len(levels):
+            self.answer(index, levels[position].score)
+        else:
+            self.ignore(what, f"no answer level {position + 1}")
+
+    def finish_survey(self) -> None:
+        """Done or skipped: seal what was answered and say thank you."""
+        self._seal_open()
+        self.answers = []
+        params, self.thanks_params = self.thanks_params, {}
+        self.go("thanks", **params)
         self.sound.play("thanks")
 
     # --- technician -----------------------------------------------------------------

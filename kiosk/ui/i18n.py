@@ -39,6 +39,7 @@ MSGIDS: tuple[str, ...] = (
     N_("Dossier {code}"),
     N_("What was not right? Choose one or more."),
     N_("Skip"),
+    N_("Question {n} of {total}: your opinion helps the commune serve better"),
     N_("Done"),
     N_("May we call you back?"),
     N_("If you enter a phone number, you agree that the commune office uses it only to "

@@ -593,4 +593,82 @@ class Tech(Screen):
             self.app.go("idle")
 
 
-SCREENS = (Idle, Rating, Reasons, Phone, Thanks, OutOfOrder, Pin, Tech)
+class Survey(Screen):
+    """The SIPAS survey after the rating (issue 12): one question per screen, the same
+    big faces as the rating, and "Bỏ qua" (skip) to stop at any point. Targets are
+    ``answer:LEVEL`` and ``skip``; buttons and keys 1-5 choose a level, best first."""
+    name = "survey"
+
+    def enter(self, index: int = 0, **params) -> None:
+        self.index = index
+
+    def draw(self, surface: pygame.Surface) -> None:
+        app, m, t = self.app, Metrics(surface.get_size()), self.app.t
+        surface.fill(draw.WHITE)
+        survey = app.survey
+        questions = survey.questions if survey else []
+        total = len(questions)
+        targets = self._header(surface, m, t(
+            "Question {n} of {total}: your opinion helps the commune serve better",
+            n=min(self.index + 1, total), total=total))
+        top = max(self.band_bottom, targets[0].rect.bottom + m.margin) + m.gap
+        area = pygame.Rect(m.margin, top, m.w - 2 * m.margin, m.h - top - m.margin)
+        if m.portrait:
+            question, faces, bar = stack(area, m.px(150), 1.0, max(m.min_target, m.px(84)),
+                                         gap=m.gap)
+            skip = bar
+        else:
+            question, rest = stack(area, m.px(96), 1.0, gap=m.gap)
+            faces, skip = row(rest, 1.0, m.px(150), gap=m.gap)
+        if self.index < total:
+            draw.text(surface, app.fonts, app.label(questions[self.index]), question,
+                      size=m.px(34), bold=True, align="left", colour=draw.BRAND)
+        levels = app.survey_levels
+        n = len(levels)
+        colours = draw.FACE_COLOURS[n]
+        cells = grid(faces, n, 1, m.px(8)) if m.portrait else grid(faces, 1, n, m.px(8))
+        for i, (level, cell) in enumerate(zip(levels, cells)):
+            pygame.draw.rect(surface, (246, 247, 249), cell, border_radius=m.px(18))
+            pygame.draw.rect(surface, draw.BORDER, cell, width=max(2, m.px(2)),
+                             border_radius=m.px(18))
+            if m.portrait:
+                r = int(min(cell.h * 0.4, cell.w * 0.2))
+                center = (cell.x + m.px(16) + r, cell.centery)
+                words = pygame.Rect(center[0] + r + m.px(16), cell.y,
+                                    cell.right - center[0] - r - m.px(28), cell.h)
+                align = "left"
+            else:
+                words_h = int(cell.h * 0.34)
+                r = int(min(cell.w * 0.4, (cell.h - words_h) * 0.44))
+                center = (cell.centerx, cell.y + (cell.h - words_h) // 2 + m.px(4))
+                words = pygame.Rect(cell.x + m.px(6), cell.bottom - words_h,
+                                    cell.w - m.px(12), words_h - m.px(6))
+                align = "center"
+            draw.face(surface, center, r, colours[i], draw.mood_for(level.score, n))
+            draw.text(surface, app.fonts, app.label(level), words, size=m.px(28), bold=True,
+                      align=align)
+            targets.append(Target(f"answer:{level.score}", cell))
+        draw.button(surface, app.fonts, skip, t("Skip"), size=m.px(30), radius=m.px(16))
+        targets.append(Target("skip", skip))
+        self.targets = targets
+
+    def on_target(self, name: str) -> None:
+        if name == "lang":
+            self.app.toggle_language()
+        elif name.startswith("answer:"):
+            self.app.answer(self.index, int(name.split(":")[1]))
+        elif name == "skip":
+            self.app.finish_survey()
+
+    def on_key(self, key: int, char: str) -> None:
+        if char.isdigit() and 1 <= int(char) <= len(self.app.survey_levels):
+            self.app.answer_position(self.index, int(char) - 1, f"key {char}")
+        elif key in (pygame.K_ESCAPE, pygame.K_RETURN):
+            self.on_target("skip")
+
+    def on_button(self, index: int) -> None:
+        # A button-only kiosk answers with its buttons, best level first, as it rates.
+        self.app.answer_position(self.index, index, f"button {index + 1}")
+
+
+SCREENS = (Idle, Rating, Reasons, Phone, Survey, Thanks, OutOfOrder, Pin, Tech)

@@ -33,7 +33,8 @@ SESSION = contract.Session(v=1, transaction="tx-1", official="cb-an", dossier="H
 
 # (file name, how to get there)
 SCENES = ("idle", "rating", "rating-en", "rating-transaction", "rating-5", "reasons", "phone",
-          "thanks", "out-of-order", "pin", "tech", "idle-transaction")
+          "thanks", "out-of-order", "pin", "tech", "idle-transaction", "survey",
+          "survey-last")
 
 
 @dataclass
@@ -72,6 +73,10 @@ def _stage(app: KioskApp, scene: str) -> None:
         app.screen.digits = "1234"
     elif scene == "tech":
         app.go("tech")
+    elif scene in ("survey", "survey-last"):  # issue 12: SIPAS survey mode
+        from hailong import sipas
+        app.remote = contract.KioskConfig(**{**_fields(SAMPLE), "survey": sipas.default_survey()})
+        app.go("survey", index=0 if scene == "survey" else 4)
     elif scene == "idle-transaction":
         app.remote = contract.KioskConfig(**{**_fields(SAMPLE), "mode": "transaction"})
         app.go("idle")

@@ -81,6 +81,14 @@ def report():
     return visibility.report_for(reports.build(g.db, _period(), names()), g.user)
 
 
+@bp.route("/sipas")
+@needs("reports")
+def sipas_indices():
+    """The SIPAS factor and overall indices of the period (issue 12)."""
+    from .. import sipas
+    return sipas.indices(g.db, _period())
+
+
 @bp.route("/cases")
 @needs("followup")
 def cases():

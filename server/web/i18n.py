@@ -35,6 +35,24 @@ WORDS: dict[str, tuple[str, str]] = {
     "fleet": ("Thiết bị", "Kiosk fleet"),
     "alerts": ("Cảnh báo", "Alerts"),
     "reports": ("Báo cáo", "Reports"),
+    "sipas": ("Chỉ số hài lòng SIPAS (khảo sát tại quầy)", "SIPAS satisfaction index "
+              "(survey at the counter)"),
+    "sipas_overall": ("Chỉ số chung", "Overall index"),
+    "sipas_factor": ("Yếu tố", "Factor"),
+    "sipas_answers": ("Số câu trả lời", "Answers"),
+    "sipas_satisfied": ("Hài lòng", "Satisfied"),
+    "sipas_index": ("Chỉ số", "Index"),
+    "sipas_how": ("Chỉ số của một yếu tố = số câu trả lời \"Hài lòng\" và \"Rất hài lòng\" "
+                  "/ tổng số câu trả lời về yếu tố đó; chỉ số chung = trung bình cộng các "
+                  "yếu tố (phương pháp SIPAS của Bộ Nội vụ).",
+                  "A factor's index = answers \"Satisfied\" or \"Very satisfied\" / all "
+                  "answers about that factor; overall = the mean of the factors (the "
+                  "Ministry of Home Affairs' SIPAS method)."),
+    "sipas_factor_access": ("Tiếp cận dịch vụ", "Access to the service"),
+    "sipas_factor_procedure": ("Thủ tục hành chính", "The procedure"),
+    "sipas_factor_official": ("Công chức", "The official"),
+    "sipas_factor_result": ("Kết quả giải quyết", "The result"),
+    "sipas_factor_feedback": ("Tiếp nhận, xử lý phản ánh, kiến nghị", "Handling of feedback"),
     "audit": ("Nhật ký", "Audit log"),
     "today": ("Hôm nay", "Today"),
     "this_month": ("Tháng này", "This month"),

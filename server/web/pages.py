@@ -432,10 +432,12 @@ def report():
                 if date(yy, 3 * q - 2, 1) <= today]
     choices = months + quarters + [f"{y}-6M", f"{y}-9M", str(y), str(y - 1), str(y - 2)]
     data = visibility.report_for(reports.build(g.db, period, names()), g.user)
+    from .. import sipas  # the SIPAS survey indices of the period (issue 12)
     # the official Decree 09/2019 periods (15th to 14th) beside the calendar ones
     return render_template("reports.html", period=period, data=data,
                            choices=[figures.parse_period(c) for c in choices]
-                           + report_periods.choices(today))
+                           + report_periods.choices(today),
+                           sipas=sipas.indices(g.db, period)["all"])
 
 
 @bp.route("/reports/<key>.<fmt>")
