@@ -43,7 +43,21 @@ def _write_private(path: Path, text: str) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
+    _chown(tmp)
     os.replace(tmp, path)  # mosquitto never reads a half-written file on reload
+
+
+def _chown(path: Path) -> None:
+    """mosquitto 2.0 reads these files after dropping root to its own user: give
+    them to its group (mode 0640) where that user exists."""
+    import pwd
+    if os.geteuid() != 0:
+        return
+    try:
+        gid = pwd.getpwnam("mosquitto").pw_gid
+    except KeyError:
+        return
+    os.chown(path, 0, gid)
 
 
 def write_files(config, pool) -> Path:

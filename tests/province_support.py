@@ -50,7 +50,8 @@ def province_broker(folder: Path, port: int) -> LocalBroker:
     """A mosquitto with the files `hailong province add-commune` writes (call after)."""
     d = folder / "pbroker"
     (d / "data").mkdir(parents=True, exist_ok=True)
-    conf = (f"listener {port} 127.0.0.1\nallow_anonymous false\n"
+    import getpass
+    conf = (f"user {getpass.getuser()}\nlistener {port} 127.0.0.1\nallow_anonymous false\n"
             f"password_file {d / 'passwd'}\nacl_file {d / 'acl'}\n"
             f"persistence true\npersistence_location {d / 'data'}/\n"
             "max_queued_messages 100000\nuse_username_as_clientid true\n"

@@ -185,8 +185,6 @@ def test_a_commune_cannot_forward_as_another(tmp_path, pg, procs):
         prov = procs(["province", "run", "--config", str(pconf)], tmp_path / "province.log")
         prov.wait_for_log("province ingest subscribed")
         from province_support import make_ratings
-        from server.forward import forwarded
-        del forwarded
 
         def batch(commune: str, n: int, seed: int, name: str) -> bytes:
             recs = [contract.decode_rating(r, commune, "k1") for r in
@@ -224,3 +222,16 @@ def test_a_commune_cannot_forward_as_another(tmp_path, pg, procs):
         assert figures["by_commune"] == {"xa-a": 3}     # nothing stored as b
         assert figures["rejected_by_reason"] == {"wrong-commune": 5}
         assert "Denied PUBLISH" in pbroker.log_path.read_text(errors="replace")
+
+
+def test_fleet_page_shows_the_province_backlog(tmp_path):
+    """The commune's fleet page shows how many ratings wait for the province's ack."""
+    from dashboard_support import add_users, load, login
+    from server.web import create_app
+    config = load(tmp_path, '\n[province]\nenabled = true\nhost = "127.0.0.1"\n')
+    add_users(config)
+    fill_commune(config.store.path, "xa-test", 7, seed=4)
+    client = create_app(config).test_client()
+    login(client, "technician")
+    page = client.get("/fleet").get_data(as_text=True)
+    assert 'id="forward-backlog">7<' in page.replace("\n", "")
