@@ -95,15 +95,35 @@ class ProvinceIngest:
                 for topic_name, payload in messages:
                     try:
                         commune, _ = contract.parse_province_topic(topic_name)
+                    except contract.ContractError as e:
+                        store.reject(conn, None, e.reason, topic_name[:200])
+                        continue
+                    try:
                         batch = contract.decode_forward_batch(payload)
                     except contract.ContractError as e:
-                        store.reject(conn, None, e.reason, f"{topic_name[:100]}: {e.detail}")
-                        log.warning("refused a forwarded message on %s: %s", topic_name, e)
+                        # ack it all the same, naming what it covered: a commune told
+                        # nothing would re-send the same message for ever
+                        store.reject(conn, commune, e.reason, e.detail)
+                        log.warning("refused a message from %s: %s", commune, e)
+                        name, ids = contract.message_ids(payload)
+                        if name:
+                            acks.append((commune, contract.ForwardAck(
+                                v=1, batch=name, stored=[], rejected=[
+                                    contract.Rejection(i, e.reason) for i in ids])))
                         continue
-                    stored, rejected = store.add_ratings(conn, commune, batch.ratings)
+                    records, bad = [], []
+                    for raw in batch.ratings:  # one bad record spoils no other
+                        try:
+                            records.append(contract.decode_forwarded(bytes(raw)))
+                        except contract.ContractError as e:
+                            rid = contract.record_id_of(bytes(raw))
+                            store.reject(conn, commune, e.reason, e.detail)
+                            if rid:
+                                bad.append(contract.Rejection(rid, e.reason))
+                    stored, rejected = store.add_ratings(conn, commune, records)
                     stored_total += len(stored)
                     acks.append((commune, contract.ForwardAck(
-                        v=1, batch=batch.batch, stored=stored, rejected=rejected)))
+                        v=1, batch=batch.batch, stored=stored, rejected=bad + rejected)))
         for commune, ack in acks:  # only after the commit above
             self.client.publish(contract.province_topic(commune, "acks"),
                                 contract.encode(ack), qos=1)

@@ -227,7 +227,7 @@ class Forwarder:
         self._batch_no += 1
         batch = f"f{self._run}-{self._batch_no}"
         records = [forwarded(r) for r in rows]
-        payload = contract.encode(contract.ForwardBatch(v=1, batch=batch, ratings=records))
+        payload = contract.encode_forward_batch(batch, records)
         self.client.publish(contract.province_topic(self.username, "ratings"), payload, qos=1)
         self._cursor = rows[-1][0]
         self._inflight[batch] = ({r.id for r in records},

@@ -389,7 +389,13 @@ class ForwardedRating(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 class ForwardBatch(msgspec.Struct, forbid_unknown_fields=True):
     v: Literal[1]
     batch: Code
-    ratings: Annotated[list[ForwardedRating], msgspec.Meta(max_length=MAX_BATCH_RECORDS)]
+    # validated one by one (decode_forwarded): one bad record spoils no other
+    ratings: Annotated[list[msgspec.Raw], msgspec.Meta(max_length=MAX_BATCH_RECORDS)]
+
+
+def encode_forward_batch(batch: str, records: list[ForwardedRating]) -> bytes:
+    return encode(ForwardBatch(v=1, batch=batch,
+                               ratings=[msgspec.Raw(encode(r)) for r in records]))
 
 
 class ForwardAck(msgspec.Struct, forbid_unknown_fields=True):
@@ -402,6 +408,14 @@ class ForwardAck(msgspec.Struct, forbid_unknown_fields=True):
 
 
 _forward_batch_decoder = msgspec.json.Decoder(ForwardBatch)
+_forwarded_decoder = msgspec.json.Decoder(ForwardedRating)
+
+
+def decode_forwarded(raw: bytes) -> ForwardedRating:
+    try:
+        return _forwarded_decoder.decode(raw)
+    except msgspec.DecodeError as e:
+        raise ContractError("invalid", str(e)[:200]) from None
 _forward_ack_decoder = msgspec.json.Decoder(ForwardAck)
 
 

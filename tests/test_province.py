@@ -65,14 +65,14 @@ def test_forwarded_record_is_the_allow_list_only(tmp_path):
     db = connect(store)
     assert forward.backlog(db.conn) == 20   # queued by the insert's own transaction
     rows = db.conn.execute(forward._SELECT, [0, 100]).fetchall()
-    payload = contract.encode(contract.ForwardBatch(
-        v=1, batch="b1", ratings=[forward.forwarded(r) for r in rows]))
+    payload = contract.encode_forward_batch("b1", [forward.forwarded(r) for r in rows])
     text = payload.decode()
     for secret in (PHONE, CONSENT, "000.31.12.H29", "Đăng ký khai sinh", "Hộ tịch",
                    "boot_id", "mono", "dossier", "procedure", "contact"):
         assert secret not in text, secret
     batch = contract.decode_forward_batch(payload)   # and the province accepts it
-    assert len(batch.ratings) == 20 and batch.ratings[0].reasons
+    first = contract.decode_forwarded(bytes(batch.ratings[0]))
+    assert len(batch.ratings) == 20 and first.reasons and first.commune == "xa-a"
     assert set(contract.ForwardedRating.__struct_fields__) == {
         "id", "commune", "kiosk", "counter", "score", "scale", "occurred_at", "official",
         "reasons", "time_source", "suspect"}
@@ -139,24 +139,32 @@ def test_three_communes_forward_exactly_once_through_faults(tmp_path, broker, pg
     try:
         confs = {}
         for seed, c in enumerate(communes, 1):
+            # small batches, one in flight: the faults below land mid-stream
             confs[c] = commune_conf(tmp_path, c, broker.port, pport, passwords[c],
-                                    batch=50 if c == "xa-an" else 100)
+                                    batch=20, window=1)
             assert fill_commune(confs[c][1], c, 1000, seed=seed) == 1000
         prov = procs(["province", "run", "--config", str(pconf)], tmp_path / "province.log")
         prov.wait_for_log("province ingest subscribed")
         servers = {c: procs(["server", "run", "--config", str(confs[c][0])],
                             tmp_path / f"{c}.log") for c in communes}
 
-        def held() -> int:
-            return province_stats(pconf)["ratings"]
+        import psycopg
+        watch = psycopg.connect(pg.url, autocommit=True)
 
-        # the forwarder SIGKILLed mid-batch: some of its ratings are at the province
-        wait_until(lambda: held() >= 300, timeout=120, message="forwarding under way")
+        def held() -> int:
+            return watch.execute("SELECT count(*) FROM ratings").fetchone()[0]
+
+        # the forwarder SIGKILLed mid-stream: some of its ratings acked, some not
+        wait_until(lambda: backlog(confs["xa-an"][1]) <= 900, timeout=120, interval=0.01,
+                   message="xa-an forwarding under way")
         servers["xa-an"].kill()
-        assert backlog(confs["xa-an"][1]) > 0
+        assert 0 < backlog(confs["xa-an"][1]) < 1000
         # the province SIGKILLed mid-ingest
-        wait_until(lambda: held() >= 900, timeout=120, message="more forwarded")
+        wait_until(lambda: held() >= 1200, timeout=120, interval=0.01,
+                   message="more forwarded")
         prov.kill()
+        assert held() < 3000
+        watch.close()
         # and its broker restarted while the communes keep trying
         pbroker.restart(down_for=2)
         prov = procs(["province", "run", "--config", str(pconf)], tmp_path / "province2.log")
@@ -189,10 +197,10 @@ def test_a_commune_cannot_forward_as_another(tmp_path, pg, procs):
         def batch(commune: str, n: int, seed: int, name: str) -> bytes:
             recs = [contract.decode_rating(r, commune, "k1") for r in
                     make_ratings(commune, n, seed=seed)]
-            return contract.encode(contract.ForwardBatch(v=1, batch=name, ratings=[
+            return contract.encode_forward_batch(name, [
                 contract.ForwardedRating(id=r.id, commune=r.commune, kiosk=r.kiosk,
                                          counter=r.counter, score=r.score, scale=r.scale,
-                                         occurred_at=time.time()) for r in recs]))
+                                         occurred_at=time.time()) for r in recs])
 
         acks = []
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="xa-a",
@@ -210,6 +218,15 @@ def test_a_commune_cannot_forward_as_another(tmp_path, pg, procs):
             # on its own topic, records claiming to be b's: the province refuses them
             client.publish(contract.province_topic("xa-a", "ratings"),
                            batch("xa-b", 5, 8, "forged-records"), qos=1).wait_for_publish(10)
+            # one impossible record (a 1970 time) among good ones: only it is refused
+            mixed = [contract.decode_rating(r, "xa-a", "k1")
+                     for r in make_ratings("xa-a", 3, seed=10)]
+            client.publish(contract.province_topic("xa-a", "ratings"),
+                           contract.encode_forward_batch("mixed", [
+                               contract.ForwardedRating(
+                                   id=r.id, commune="xa-a", kiosk="k1", counter="q1",
+                                   score=2, scale=4, occurred_at=0.0 if i == 0 else time.time())
+                               for i, r in enumerate(mixed)]), qos=1).wait_for_publish(10)
             # then an honest one: once it is acked, the forged ones were dealt with
             client.publish(contract.province_topic("xa-a", "ratings"),
                            batch("xa-a", 3, 9, "honest"), qos=1).wait_for_publish(10)
@@ -218,9 +235,12 @@ def test_a_commune_cannot_forward_as_another(tmp_path, pg, procs):
         finally:
             client.loop_stop()
             client.disconnect()
+        mixed_ack = next(a for a in acks if a.batch == "mixed")
+        assert mixed_ack.stored == [r.id for r in mixed[1:]]
+        assert [(x.id, x.reason) for x in mixed_ack.rejected] == [(mixed[0].id, "invalid")]
         figures = province_stats(pconf)
-        assert figures["by_commune"] == {"xa-a": 3}     # nothing stored as b
-        assert figures["rejected_by_reason"] == {"wrong-commune": 5}
+        assert figures["by_commune"] == {"xa-a": 5}     # nothing stored as b
+        assert figures["rejected_by_reason"] == {"invalid": 1, "wrong-commune": 5}
         assert "Denied PUBLISH" in pbroker.log_path.read_text(errors="replace")
 
 
