@@ -65,10 +65,12 @@ def write_files(config, pool) -> Path:
     folder = Path(config.broker_files.dir)
     folder.mkdir(parents=True, exist_ok=True)
     server_user = config.broker.username
+    if not config.broker.password:
+        raise EnrolError("[broker] password is empty: the province server needs its own "
+                         "broker account (password, password_file or HAILONG_BROKER_PASSWORD)")
     with pool.connection() as conn:
         communes = conn.execute("SELECT id, password_hash FROM communes ORDER BY id").fetchall()
-    lines = [f"{server_user}:{hash_password(config.broker.password)}"] if \
-        config.broker.password else []
+    lines = [f"{server_user}:{hash_password(config.broker.password)}"]
     lines += [f"{c}:{h}" for c, h in communes]
     _write_private(folder / "passwd", "\n".join(lines) + "\n")
     _write_private(folder / "acl", acl_text(server_user))
@@ -82,6 +84,8 @@ def add_commune(config, pool, commune: str, name: str = "", *, rotate: bool = Fa
     if not valid_id(commune):
         raise EnrolError(f"{commune!r} is not a commune id (lower-case letters, digits, "
                          "'-' or '_')")
+    if not config.broker.password:  # checked before anything is written
+        write_files(config, pool)
     password = new_password()
     hashed = hash_password(password)
     with pool.connection() as conn:

@@ -259,3 +259,24 @@ def test_fleet_page_shows_the_province_backlog(tmp_path):
     login(client, "technician")
     page = client.get("/fleet").get_data(as_text=True)
     assert 'id="forward-backlog">7<' in page.replace("\n", "")
+
+
+def test_example_province_config_loads_and_bad_ones_say_why(tmp_path):
+    from pathlib import Path
+
+    from hailong.errors import ConfigError
+    from province.config import load_province_config
+    from server.config import load_server_config
+    root = Path(__file__).resolve().parent.parent
+    config = load_province_config(root / "config" / "province.example.toml",
+                                  environ={"HAILONG_BROKER_PASSWORD": "x"})
+    assert config.store.url.startswith("postgresql://")
+    bad = tmp_path / "p.toml"
+    bad.write_text('[store]\nurl = "sqlite:///x.db"\n[broker]\nusername = "a.b"\n')
+    with pytest.raises(ConfigError, match="postgresql"):
+        load_province_config(bad)
+    server = tmp_path / "s.toml"
+    server.write_text(server_toml(commune="xa-a", store="s.db", port=1883,
+                                  extra="\n[province]\nenabled = true\n"))
+    with pytest.raises(ConfigError, match=r"\[province\] host"):
+        load_server_config(server)
