@@ -44,13 +44,23 @@ def province() -> None:
 @user_errors
 @_load
 def run(config) -> None:
-    """Ingest every commune's forwarded ratings (stored once, then acked)."""
+    """Ingest every commune's forwarded ratings (stored once, then acked); serve the
+    province dashboard."""
     from hailong.systemd import notify
 
     from .ingest import ProvinceIngest
     stop = stop_on_signals()
     pool = _pool(config)
-    with contextlib.closing(pool), ProvinceIngest(config, pool):
+    with contextlib.ExitStack() as running:
+        running.callback(pool.close)
+        running.enter_context(ProvinceIngest(config, pool))
+        if config.web.port:
+            from .web import ProvinceWeb
+            try:  # a busy port must not stop ingest: ratings come first
+                running.enter_context(ProvinceWeb(config, pool))
+            except OSError as e:
+                log.error("province dashboard not started on %s:%s: %s", config.web.host,
+                          config.web.port, e.strerror or e)
         log.info("province server: store %s, broker %s:%s", config.store.url,
                  config.broker.host, config.broker.port)
         notify("READY=1")

@@ -17,6 +17,12 @@ PROVINCE_SERVER_SETTINGS: tuple[Setting, ...] = (
     *BROKER_SETTINGS,
     Setting("ingest", "max_batch_messages", int, 64, "forwarded messages stored per "
             "transaction", minimum=1, maximum=1000),
+    Setting("web", "host", str, "127.0.0.1", "address the province dashboard listens on "
+            "(it has no login yet: keep it on 127.0.0.1 or behind a proxy that asks one)"),
+    Setting("web", "port", int, 8090, "port of the province dashboard; 0: no dashboard",
+            minimum=0, maximum=65535),
+    Setting("web", "min_ratings", int, 30, "ratings a commune needs in the period to be "
+            "ranked (fewer say too little)", minimum=1),
     Setting("broker_files", "dir", Path, "broker", "folder where `hailong province "
             "add-commune` writes the province broker's passwd and acl files (relative to "
             "this file)"),

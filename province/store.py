@@ -145,14 +145,22 @@ def stats(pool: ConnectionPool) -> dict:
         }
 
 
-def ranking(pool: ConnectionPool, minimum: int = 30) -> list[dict]:
-    """Communes ranked by satisfaction (share of ratings in the scale's top half), only
-    those with at least ``minimum`` ratings (fewer say too little to rank)."""
+SATISFIED_SQL = "score >= scale - CASE WHEN scale = 3 THEN 0 ELSE 1 END"  # as server/rollup.py
+
+
+def ranking(pool: ConnectionPool, minimum: int = 30, since: float | None = None
+            ) -> tuple[list[dict], list[dict]]:
+    """Communes ranked by satisfaction (share of ratings in the scale's top two levels,
+    the top one on a 3-level scale: the commune dashboard's rule, server/rollup.py), those with at least ``minimum`` ratings since ``since``;
+    and, apart, those with fewer (too few to rank). Suspect ratings do not count."""
     with pool.connection() as conn:
         rows = conn.execute(
-            "SELECT commune, count(*), avg((score * 2 > scale)::int) FROM ratings "
-            "GROUP BY commune HAVING count(*) >= %s ORDER BY 3 DESC, 1", [minimum]).fetchall()
-    return [{"commune": c, "ratings": n, "satisfied": round(float(s), 4)} for c, n, s in rows]
+            f"SELECT commune, count(*), avg(({SATISFIED_SQL})::int) FROM ratings "
+            "WHERE NOT suspect AND occurred_at >= to_timestamp(%s) "
+            "GROUP BY commune ORDER BY 3 DESC, 2 DESC, 1", [since or 0]).fetchall()
+    out = [{"commune": c, "ratings": n, "satisfied": round(float(s), 4)} for c, n, s in rows]
+    return ([r for r in out if r["ratings"] >= minimum],
+            sorted((r for r in out if r["ratings"] < minimum), key=lambda r: r["commune"]))
 
 
 def seed(pool: ConnectionPool, communes: int, ratings: int, *, seed_value: int = 12) -> int:

@@ -42,6 +42,7 @@ def province_toml(folder: Path, url: str, port: int) -> Path:
     path.write_text(f'[store]\nurl = "{url}"\n\n'
                     f'[broker]\nhost = "127.0.0.1"\nport = {port}\n'
                     f'username = "{PROVINCE_USER}"\npassword = "{PROVINCE_PASSWORD}"\n\n'
+                    f'[web]\nport = {free_port()}\nmin_ratings = 30\n\n'
                     f'[broker_files]\ndir = "{folder / "pbroker"}"\n')
     return path
 

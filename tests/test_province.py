@@ -122,8 +122,10 @@ def test_province_stats_counts_phone_like_text(tmp_path, pg):
             conn.execute("UPDATE ratings SET official = %s WHERE id = (SELECT id FROM "
                          "ratings LIMIT 1)", [f"cb {PHONE}"])
         assert store.stats(pool)["contacts"] == 1
-        assert store.ranking(pool, minimum=10)[0]["ratings"] == 50
-        assert store.ranking(pool, minimum=51) == []
+        assert store.ranking(pool, minimum=10)[0][0]["ratings"] == 50
+        ranked, too_few = store.ranking(pool, minimum=51)
+        assert ranked == [] and [r["commune"] for r in too_few] == ["xa-demo-001",
+                                                                     "xa-demo-002"]
     finally:
         pool.close()
 
@@ -280,3 +282,26 @@ def test_example_province_config_loads_and_bad_ones_say_why(tmp_path):
                                   extra="\n[province]\nenabled = true\n"))
     with pytest.raises(ConfigError, match=r"\[province\] host"):
         load_server_config(server)
+
+
+def test_province_dashboard_ranks_communes_with_a_minimum(tmp_path, pg):
+    from province import store
+    from province.config import load_province_config
+    from province.web import create_app
+    config = load_province_config(province_toml(tmp_path, pg.url, 1883),
+                                  environ={"HAILONG_BROKER_PASSWORD": "x"})
+    pool = store.connect(pg.url)
+    try:
+        store.seed(pool, 3, 200)
+        with pool.connection() as conn:   # one commune with too few to rank
+            conn.execute("DELETE FROM ratings WHERE id IN (SELECT id FROM ratings WHERE "
+                         "commune = 'xa-demo-003' LIMIT 185)")
+        ranked, too_few = store.ranking(pool, 30, since=time.time() - 400 * 86400)
+        page = create_app(config, pool).test_client().get("/?days=365").get_data(
+            as_text=True)
+    finally:
+        pool.close()
+    assert [r["commune"] for r in too_few] == ["xa-demo-003"]
+    assert len(ranked) == 2 and ranked[0]["satisfied"] >= ranked[1]["satisfied"]
+    assert page.index(ranked[0]["commune"]) < page.index(ranked[1]["commune"])
+    assert "xa-demo-003 (15)" in page and "Xếp hạng" in page
