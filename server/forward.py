@@ -81,6 +81,13 @@ def m001_i12province_forward_outbox(db: sqlite_utils.Database) -> None:
                "SELECT id, received_at FROM ratings ORDER BY received_at, id")
 
 
+@migrations()
+def m002_i12province_forget_deleted(db: sqlite_utils.Database) -> None:
+    # a rating deleted here (a tool, a future retention rule) is not waited for
+    db.execute("CREATE TRIGGER forward_forget_deleted AFTER DELETE ON ratings BEGIN "
+               "DELETE FROM forward_outbox WHERE rating_id = OLD.id; END")
+
+
 def backlog(conn) -> int:
     """Ratings stored here and not yet acked by the province."""
     return conn.execute("SELECT count(*) FROM forward_outbox").fetchone()[0]
