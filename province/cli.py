@@ -18,12 +18,13 @@ def _pool(config):
     import psycopg
 
     from . import store
-    try:
+    try:  # one plain connection first: its error names the cause, at once
+        psycopg.connect(config.store.url, connect_timeout=10).close()
         return store.connect(config.store.url, config.store.pool_size)
-    except (psycopg.Error, Exception) as e:  # psycopg_pool raises PoolTimeout
+    except Exception as e:  # psycopg.Error, or psycopg_pool's PoolTimeout
+        text = " ".join(str(e).split()) or type(e).__name__
         raise click.ClickException(f"cannot use the province store {config.store.url}: "
-                                   f"{str(e).splitlines()[0] if str(e) else type(e).__name__}"
-                                   ) from None
+                                   f"{text[:300]}") from None
 
 
 def _load(func):
@@ -99,7 +100,12 @@ def stats(config, as_json: bool) -> None:
 def add_commune(config, commune: str, name: str, rotate: bool) -> None:
     """Issue COMMUNE's account on the province broker (printed once) and allow it to
     publish only its own forwarded ratings."""
+    from sync.contract import valid_id
+
     from .brokerfiles import add_commune as enrol
+    if not valid_id(commune):  # before any connection: the quick answer
+        raise click.ClickException(f"{commune!r} is not a commune id (lower-case letters, "
+                                   "digits, '-' or '_')")
     pool = _pool(config)
     with contextlib.closing(pool):
         password = enrol(config, pool, commune, name, rotate=rotate)

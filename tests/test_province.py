@@ -310,3 +310,17 @@ def test_province_dashboard_ranks_communes_with_a_minimum(tmp_path, pg):
     assert len(ranked) == 2 and ranked[0]["satisfied"] >= ranked[1]["satisfied"]
     assert page.index(ranked[0]["commune"]) < page.index(ranked[1]["commune"])
     assert "xa-demo-003 (15)" in page and "Xếp hạng" in page
+
+
+def test_user_errors_are_one_line(tmp_path):
+    """An unreachable database or a bad commune id: one clear line at once, no
+    traceback (and no 30-second wait on the pool)."""
+    conf = tmp_path / "p.toml"
+    conf.write_text(f'[store]\nurl = "postgresql://postgres@127.0.0.1:{free_port()}/x"\n'
+                    '[broker]\nusername = "hailong.province"\npassword = "x"\n')
+    started = time.monotonic()
+    out = hailong("province", "stats", "--config", str(conf), check=False)
+    assert out.returncode == 1 and time.monotonic() - started < 15
+    assert "cannot use the province store" in out.stderr and "Traceback" not in out.stderr
+    out = hailong("province", "add-commune", "--config", str(conf), "Bad Id", check=False)
+    assert out.returncode == 1 and "is not a commune id" in out.stderr
