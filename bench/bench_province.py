@@ -104,9 +104,10 @@ def simulate(port: int, passwords: dict[str, str], per_commune: int) -> dict:
     if not done.wait(300):
         raise SystemExit(f"simulated communes: only {acked} of {total} acked in 300 s")
     took = time.monotonic() - started
+    for _, cl in clients:  # all at once: each loop_stop waits on its thread
+        cl.disconnect()
     for _, cl in clients:
         cl.loop_stop()
-        cl.disconnect()
     return {"sim_communes": len(passwords), "sim_ratings": total,
             "sim_s": round(took, 2), "sim_ratings_per_s": round(total / took)}
 
