@@ -9,9 +9,11 @@ BIN    := $(VENV)/bin
 # Liberation Serif (metrics of Times New Roman, the font Decree 30/2020 sets) with
 # Vietnamese glyphs keeps their lines where Word would break them.
 # espeak-ng speaks the kiosk's Vietnamese prompts (`make voice`, `hailong kiosk voice`).
+# postgresql (server and client) holds the province store (issue 12, `hailong province`).
 DEB_PACKAGES := mosquitto mosquitto-clients fonts-dejavu-core fonts-noto-core \
                 chromium chromium-driver python3-venv poppler-utils openssl \
-                libreoffice-writer-nogui fonts-liberation2 espeak-ng
+                libreoffice-writer-nogui fonts-liberation2 espeak-ng \
+                postgresql postgresql-client
 
 .PHONY: setup system-packages test demo bench screenshots voice clean
 

@@ -23,11 +23,12 @@ def main(log_level: str) -> None:
 
 def _register() -> None:
     from kiosk.cli import kiosk
+    from province.cli import province
     from server.cli import server
     from sync.cli import sync
 
     from .demo import demo
-    for command in (kiosk, sync, server, demo):
+    for command in (kiosk, sync, server, province, demo):
         main.add_command(command)
 
 

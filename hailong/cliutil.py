@@ -24,7 +24,7 @@ def default_config(ctx: click.Context) -> str:
     if os.environ.get(CONFIG_ENV):
         return os.environ[CONFIG_ENV]
     path = ctx.command_path.split()
-    part = "server" if "server" in path else "kiosk"
+    part = "server" if "server" in path else "province" if "province" in path else "kiosk"
     return f"{CONFIG_DIR}/{part}.toml"
 
 

@@ -28,6 +28,7 @@ def commands() -> list[tuple[str, click.Command]]:
 
 def render() -> str:
     from kiosk.config import KIOSK_SETTINGS
+    from province.config import PROVINCE_SERVER_SETTINGS
     from server.config import SERVER_SETTINGS
 
     parts = ["# Reference", "",
@@ -39,6 +40,8 @@ def render() -> str:
               render_reference(KIOSK_SETTINGS), "",
               "## Server settings (`hailong server …`)", "",
               render_reference(SERVER_SETTINGS), "",
+              "## Province server settings (`hailong province …`)", "",
+              render_reference(PROVINCE_SERVER_SETTINGS), "",
               "A secret setting (password) may instead be given as `<name>_file` (a file "
               "holding only the secret) or as the environment variable "
               "`HAILONG_<SECTION>_<NAME>`.", ""]

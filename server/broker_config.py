@@ -1,4 +1,4 @@
-"""The commune's locked-down mosquitto: config, password file, ACL, TLS, bridge.
+"""The commune's locked-down mosquitto: config, password file, ACL, TLS.
 
 ``hailong server broker-config`` writes a folder that ``mosquitto -c DIR/mosquitto.conf``
 runs as it is:
@@ -15,8 +15,9 @@ runs as it is:
                     = kiosk id) only its own topics.
 ``tls/``            a local CA and the broker's certificate, made with ``openssl`` once
                     and kept (kiosks carry ``ca.crt``).
-``bridge-province.conf.example``  forwards ratings to a province broker at QoS 1
-                    (mosquitto's bridge default is QoS 0); copy into ``conf.d/`` to use.
+No bridge to the province: a bridge forwarded whole rating messages, call-back numbers
+included (issue 12). The server's forwarder (server/forward.py) sends the province an
+allow-list of fields over its own connection instead.
 
 mosquitto reads the password and ACL files again on SIGHUP; :func:`reload_broker`
 runs the configured reload command after enrolment changes.
@@ -127,30 +128,6 @@ def mosquitto_conf(*, folder: Path, host: str, port: int, persistence: Path, use
     return "\n".join(lines)
 
 
-def bridge_template(commune: str) -> str:
-    base = f"{PREFIX}/{commune}"
-    return "\n".join([
-        "# Forward this commune's ratings and kiosk status to the province broker.",
-        "# To use: fill in the address and the account the province gave you, copy this",
-        "# file to conf.d/bridge-province.conf and restart mosquitto.",
-        "connection province",
-        "address PROVINCE-BROKER-HOST:8883",
-        f"remote_clientid hailong-bridge-{commune}",
-        "remote_username PROVINCE-ACCOUNT",
-        "remote_password PROVINCE-PASSWORD",
-        "bridge_cafile /etc/hailong/province-ca.crt",
-        "# QoS 1 end to end: mosquitto's bridge default is QoS 0, which may drop ratings.",
-        f"topic {base}/+/ratings out 1",
-        f"topic {base}/+/status out 1",
-        "cleansession false",
-        "bridge_attempt_unsubscribe false",
-        "start_type automatic",
-        "restart_timeout 10 120",
-        "notifications false",
-        "",
-    ])
-
-
 # --- TLS: a local certificate authority made with the openssl command ----------------
 
 def _openssl(*args: str, cwd: Path) -> None:
@@ -256,7 +233,9 @@ def write_broker_folder(config, folder: Path, server_password: str, fleet: Fleet
     server_hash = hash_password(server_password)
     write_credentials(folder, config.server.commune, broker.username, server_hash, fleet,
                       owner=user)
-    (folder / "bridge-province.conf.example").write_text(bridge_template(config.server.commune))
+    # an earlier version wrote a bridge template forwarding raw ratings, contacts
+    # included (issue 12): leave no copy of it to be enabled by mistake
+    (folder / "bridge-province.conf.example").unlink(missing_ok=True)
     (folder / "mosquitto.conf").write_text(mosquitto_conf(
         folder=folder, host=broker.host, port=broker.port, persistence=persistence,
         user=user, max_queued=fleet_conf.max_queued_messages, tls_port=tls_port,

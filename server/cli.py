@@ -48,6 +48,8 @@ def stats(config_path: str, as_json: bool) -> None:
     for kiosk_id, n in figures["by_kiosk"].items():
         click.echo(f"  kiosk {kiosk_id}: {n}")
     click.echo("  by score: " + ", ".join(f"{s}: {n}" for s, n in figures["by_score"].items()))
+    if figures.get("forward_backlog"):  # issue 12
+        click.echo(f"waiting for the province's ack: {figures['forward_backlog']}")
     if figures["rejected"]:
         click.echo(f"rejected input {figures['rejected']}: " + ", ".join(
             f"{r} {n}" for r, n in figures["rejected_by_reason"].items()))

@@ -11,6 +11,7 @@ from sync.contract import valid_id
 from sync.mqtt import BROKER_SETTINGS
 
 from .door import DOOR_SETTINGS
+from .forward import PROVINCE_SETTINGS
 
 SERVER_SETTINGS: tuple[Setting, ...] = (
     Setting("server", "commune", str, help="the commune's id, e.g. 'xa-tan-lap'; kiosks "
@@ -141,6 +142,7 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
             "whose X-Forwarded-For gives the client's address (for the login throttle); "
             "0: none, the header is ignored (anyone could forge it)", minimum=0, maximum=5),
     *DOOR_SETTINGS,
+    *PROVINCE_SETTINGS,
 )
 
 
@@ -149,6 +151,9 @@ def load_server_config(path, **kw) -> Config:
     if not valid_id(config.server.commune):
         raise ConfigError(f"{config.path}: [server] commune: {config.server.commune!r} must be "
                           "lower-case letters, digits, '-' or '_' (it is part of MQTT topics)")
+    if config.province.enabled and not config.province.host:  # issue 12
+        raise ConfigError(f"{config.path}: [province] host: required when forwarding to the "
+                          "province is enabled")
     try:  # a bad pattern would refuse every session at run time: say it at start-up
         re.compile(config.feed.dossier_pattern)
     except re.error as e:

@@ -33,6 +33,9 @@ def serve(config, stop: threading.Event) -> None:
         # roster changes -> retained config per kiosk, through ingest's client
         running.enter_context(ConfigPusher(config, ingest.client, ingest.connected))
         running.enter_context(ReportMailer(config))  # monthly / quarterly reports by e-mail
+        if config.province.enabled:  # issue 12: the outbox to the province
+            from .forward import Forwarder
+            running.enter_context(Forwarder(config))
         try:
             from .feed import MqttPublisher
             from .web.serve import WebServer

@@ -75,7 +75,7 @@ SCHEMA_MODULES: tuple[str, ...] = ("server.fleet", "server.roster", "server.acco
                                    "server.rollup", "server.followup", "server.alerts",
                                    "server.addressee", "server.feed", "server.door",
                                    "server.identity", "server.clock",
-                                   "server.sipas")
+                                   "server.sipas", "server.forward")  # issue 12
 
 
 @dataclass
@@ -291,6 +291,12 @@ def stats(db: sqlite_utils.Database) -> dict:
             "SELECT reason, count(*) FROM rejections GROUP BY reason ORDER BY reason")),
         "quarantined": q("SELECT count(*) FROM quarantine").fetchone()[0],
         "placement_due": clock.placement_due(db.conn),
+        "forward_backlog": _forward_backlog(db.conn),  # issue 12: not yet acked by the province
         "kiosks": {row[0]: {"online": bool(row[1]), "last_seen": row[2]} for row in q(
             "SELECT id, online, last_seen FROM kiosks ORDER BY id")},
     }
+
+
+def _forward_backlog(conn) -> int:
+    from .forward import backlog
+    return backlog(conn)

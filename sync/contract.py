@@ -395,3 +395,92 @@ def decode_status(payload: bytes) -> Status:
         return _status_decoder.decode(payload)
     except msgspec.DecodeError as e:
         raise ContractError("bad-status", str(e)[:200]) from None
+
+
+# --- the province (issue 12): what a commune forwards, and nothing more -------------------
+# Topics on the province broker: ``hailong/v1/province/{commune}/ratings`` (commune ->
+# province) and ``.../acks`` (province -> commune). The commune's broker account is named
+# by its commune id, so the province ACL lets each write only its own topic.
+
+PROVINCE_PREFIX = f"{PREFIX}/province"
+
+
+def province_topic(commune: str, kind: str) -> str:
+    assert kind in ("ratings", "acks"), kind
+    return f"{PROVINCE_PREFIX}/{commune}/{kind}"
+
+
+def parse_province_topic(name: str) -> tuple[str, str]:
+    """``hailong/v1/province/{c}/{kind}`` -> (commune, kind)."""
+    parts = name.split("/")
+    if (len(parts) != 5 or "/".join(parts[:3]) != PROVINCE_PREFIX
+            or parts[4] not in ("ratings", "acks") or not valid_id(parts[3])):
+        raise ContractError("bad-topic", name[:200])
+    return parts[3], parts[4]
+
+
+class ForwardedRating(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The allow-list of a rating's fields that leave the commune. No contact, no free
+    text (dossier code, procedure and field names, transaction ids are text written by
+    other systems and may name a person), no device internals (boot id, monotonic
+    time). Only ids, codes, numbers and the commune's own judgement of the time."""
+    id: Uuid
+    commune: Id
+    kiosk: Id
+    counter: Id
+    score: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    scale: Annotated[int, msgspec.Meta(ge=3, le=5)]
+    occurred_at: Timestamp          # the commune server's placement in time
+    official: Id | None = None
+    reasons: Annotated[list[Code], msgspec.Meta(max_length=12)] = []
+    time_source: Code | None = None
+    suspect: bool = False           # flagged by the kiosk or the commune's own rules
+
+
+class ForwardBatch(msgspec.Struct, forbid_unknown_fields=True):
+    v: Literal[1]
+    batch: Code
+    # validated one by one (decode_forwarded): one bad record spoils no other
+    ratings: Annotated[list[msgspec.Raw], msgspec.Meta(max_length=MAX_BATCH_RECORDS)]
+
+
+def encode_forward_batch(batch: str, records: list[ForwardedRating]) -> bytes:
+    return encode(ForwardBatch(v=1, batch=batch,
+                               ratings=[msgspec.Raw(encode(r)) for r in records]))
+
+
+class ForwardAck(msgspec.Struct, forbid_unknown_fields=True):
+    """The province's answer, after its commit: every id it now holds from the batch
+    (a duplicate is stored already, so acked too), and the ids it refused."""
+    v: Literal[1]
+    batch: str
+    stored: list[str]
+    rejected: list[Rejection] = []
+
+
+_forward_batch_decoder = msgspec.json.Decoder(ForwardBatch)
+_forwarded_decoder = msgspec.json.Decoder(ForwardedRating)
+
+
+def decode_forwarded(raw: bytes) -> ForwardedRating:
+    try:
+        return _forwarded_decoder.decode(raw)
+    except msgspec.DecodeError as e:
+        raise ContractError("invalid", str(e)[:200]) from None
+_forward_ack_decoder = msgspec.json.Decoder(ForwardAck)
+
+
+def decode_forward_batch(payload: bytes) -> ForwardBatch:
+    if len(payload) > MAX_BATCH_BYTES:
+        raise ContractError("oversize", f"{len(payload)} bytes")
+    try:
+        return _forward_batch_decoder.decode(payload)
+    except msgspec.DecodeError as e:
+        raise ContractError("bad-batch", str(e)[:200]) from None
+
+
+def decode_forward_ack(payload: bytes) -> ForwardAck:
+    try:
+        return _forward_ack_decoder.decode(payload)
+    except msgspec.DecodeError as e:
+        raise ContractError("bad-ack", str(e)[:200]) from None

@@ -1,16 +1,14 @@
 """The checked-in examples stay true: config/*.example.toml load, the mosquitto
-examples are what the generator makes, and the bridge template really forwards a
-commune's ratings to a province broker at QoS 1."""
+examples are what the generator makes, and no bridge forwards raw ratings to the
+province (issue 12)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from conftest import wait_until
-from fleet_site import Client, FleetSite
-from hailong.broker import LocalBroker
-from helpers import kiosk_status, record
+from fleet_site import FleetSite
+from helpers import hailong
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,29 +32,15 @@ def test_mosquitto_examples_are_current():
             f"config/mosquitto/{name} is stale: run .venv/bin/python config/mosquitto/render.py"
 
 
-def test_bridge_template_forwards_ratings_at_qos1(tmp_path, procs):
-    with LocalBroker(tmp_path / "province") as province, FleetSite(tmp_path / "commune") as site:
-        listener = Client(province.port, client_id="province-store")
-        listener.subscribe("hailong/v1/+/+/ratings")
-        lines = []
-        for line in (site.broker_dir / "bridge-province.conf.example").read_text().splitlines():
-            if line.startswith("address "):
-                line = f"address 127.0.0.1:{province.port}"
-            if line.startswith(("remote_username", "remote_password", "bridge_cafile")):
-                continue  # the test's province broker is anonymous and plain
-            lines.append(line)
-        (site.broker_dir / "conf.d" / "bridge-province.conf").write_text("\n".join(lines))
-        site.broker.restart()
-        wait_until(lambda: "Connecting bridge" in site.broker.log_path.read_text(),
-                   message="bridge connecting")
-
-        kiosk = site.add_kiosk("k01")
-        site.reload()
-        procs(["server", "run", "--config", str(site.server_conf)], tmp_path / "server.log")
-        record(kiosk, 20, seed=3)
-        procs(["sync", "run", "--config", str(kiosk)], tmp_path / "sync.log")
-        wait_until(lambda: kiosk_status(kiosk)["acked"] == 20, message="acked at the commune")
-        wait_until(lambda: listener.messages, message="ratings forwarded to the province")
-        assert all("/xa-fleet/k01/ratings" in t for t, _ in listener.messages)
-        assert set(listener.qos) == {1}   # QoS 1 across the bridge, not its default 0
-        listener.close()
+def test_broker_folder_has_no_bridge_forwarding_raw_ratings(tmp_path):
+    """Issue 12: the bridge template forwarded whole rating messages, call-back numbers
+    included, to the province. broker-config writes none and removes an old copy; the
+    server's forwarder (server/forward.py, tests/test_province.py) replaces it."""
+    site = FleetSite(tmp_path / "commune")  # runs broker-config; no broker needed
+    old = site.broker_dir / "bridge-province.conf.example"
+    assert not old.exists()
+    assert not any("bridge" in p.name for p in site.broker_dir.rglob("*"))
+    old.write_text("topic hailong/v1/xa-fleet/+/ratings out 1\n")
+    hailong("server", "broker-config", "--config", str(site.server_conf),
+            "--out", str(site.broker_dir))
+    assert not old.exists()

@@ -4,7 +4,7 @@ they are current). On a server, run ``hailong server broker-config`` instead."""
 
 from pathlib import Path
 
-from server.broker_config import acl_text, bridge_template, mosquitto_conf
+from server.broker_config import acl_text, mosquitto_conf
 from server.fleet_cli import admin_config
 
 HERE = Path(__file__).resolve().parent
@@ -20,7 +20,6 @@ def render() -> dict[str, str]:
             user="mosquitto", max_queued=config.fleet.max_queued_messages,
             tls_port=config.fleet.tls_port, tls_host=config.fleet.tls_host),
         "acl.example": acl_text(commune, config.broker.username),
-        "bridge-province.conf.example": bridge_template(commune),
     }
 
 

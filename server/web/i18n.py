@@ -285,3 +285,11 @@ WORDS.update({
                     "Could not reach the kiosk; try again."),
     "counter_choice": ("Quầy", "Counter"),
 })
+
+WORDS.update({  # issue 12: forwarding to the province, on the fleet page
+    "forward_title": ("Chuyển lên tỉnh", "Forwarding to the province"),
+    "forward_backlog": ("Đánh giá chờ tỉnh xác nhận", "Ratings awaiting the province's ack"),
+    "forward_oldest": ("Chờ lâu nhất từ", "Waiting since"),
+    "forward_off": ("Chưa bật ([province] enabled = false)",
+                    "Not turned on ([province] enabled = false)"),
+})

@@ -374,7 +374,11 @@ def fleet_rows() -> list[dict]:
 @bp.route("/fleet")
 @needs("fleet")
 def fleet():
-    return render_template("fleet.html", rows=fleet_rows(), now=time.time())
+    from server import forward  # issue 12: the province backlog beside the kiosks'
+    return render_template("fleet.html", rows=fleet_rows(), now=time.time(),
+                           forward_backlog=forward.backlog(g.db),
+                           forward_oldest=forward.oldest_waiting(g.db),
+                           forward_on=current_app.config["HAILONG"].province.enabled)
 
 
 def _alert_kinds():

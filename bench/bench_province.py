@@ -1,0 +1,182 @@
+"""Forwarding to the province: a commune's backlog drained into PostgreSQL, and how
+fast the province store seeds.
+
+    .venv/bin/python bench/bench_province.py [--ratings 20000] [--seed-communes 300]
+                                             [--seed-ratings 1000]
+
+1. A throw-away PostgreSQL database (127.0.0.1:5432), a locked-down province mosquitto
+   with the commune enrolled by `hailong province add-commune`, a real
+   `hailong province run`.
+2. A commune store holding ``--ratings`` ratings (with contacts and reasons), all in
+   the forward outbox, as after the province was unreachable; then a real
+   `hailong server run` with ``[province] enabled``: seconds until every one is acked.
+3. ``hailong province seed`` of ``--seed-communes`` × ``--seed-ratings`` (COPY).
+4. ``--sim-communes`` simulated communes (each its own broker account and MQTT
+   connection) forwarding ``--sim-ratings`` each at once, in batches of 500: sustained
+   ratings/s stored and acked by the province.
+
+The issue's figure is 100,000 backlogged ratings (``--ratings 100000``); the default
+is smaller to stay short on a shared machine. Prints one JSON line of figures last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from hailong.broker import LocalBroker, free_port  # noqa: E402
+from hailong.demo import server_toml  # noqa: E402
+from province_support import (TempDatabase, fill_commune, province_broker,  # noqa: E402
+                              province_toml)
+
+
+def hailong(*args: str, log: Path | None = None):
+    cmd = [sys.executable, "-m", "hailong", *args]
+    if log is None:
+        return subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return subprocess.Popen(cmd, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+
+
+def enrol_many(pconf: Path, communes: list[str]) -> dict[str, str]:
+    from province import brokerfiles, store
+    from province.config import load_province_config
+    config = load_province_config(pconf)
+    pool = store.connect(config.store.url)
+    try:
+        return {c: brokerfiles.add_commune(config, pool, c) for c in communes}
+    finally:
+        pool.close()
+
+
+def simulate(port: int, passwords: dict[str, str], per_commune: int) -> dict:
+    """Every simulated commune publishes its ratings at once; seconds until every id
+    is acked (so stored and committed) by the province."""
+    import threading
+    import uuid
+
+    import paho.mqtt.client as mqtt
+
+    from sync import contract
+    acked = 0
+    lock, done = threading.Lock(), threading.Event()
+    total = per_commune * len(passwords)
+
+    def on_message(client, userdata, msg):
+        nonlocal acked
+        ack = contract.decode_forward_ack(msg.payload)
+        with lock:
+            acked += len(ack.stored)
+            if acked >= total:
+                done.set()
+
+    clients, payloads = [], []
+    now = time.time()
+    for c, password in passwords.items():
+        cl = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=c,
+                         protocol=mqtt.MQTTv311)
+        cl.username_pw_set(c, password)
+        cl.on_message = on_message
+        cl.connect("127.0.0.1", port)
+        cl.loop_start()
+        cl.subscribe(contract.province_topic(c, "acks"), qos=1)
+        clients.append((c, cl))
+        records = [contract.ForwardedRating(
+            id=str(uuid.uuid4()), commune=c, kiosk="k1", counter="q1", score=1 + i % 4,
+            scale=4, occurred_at=now - i, official="cb-01", reasons=["cho-doi-lau"])
+            for i in range(per_commune)]
+        payloads.append([contract.encode_forward_batch(f"b{j}", records[j:j + 500])
+                         for j in range(0, per_commune, 500)])
+    time.sleep(2)  # every subscription in place
+    started = time.monotonic()
+    for (c, cl), batches in zip(clients, payloads):
+        for payload in batches:
+            cl.publish(contract.province_topic(c, "ratings"), payload, qos=1)
+    if not done.wait(300):
+        raise SystemExit(f"simulated communes: only {acked} of {total} acked in 300 s")
+    took = time.monotonic() - started
+    for _, cl in clients:  # all at once: each loop_stop waits on its thread
+        cl.disconnect()
+    for _, cl in clients:
+        cl.loop_stop()
+    return {"sim_communes": len(passwords), "sim_ratings": total,
+            "sim_s": round(took, 2), "sim_ratings_per_s": round(total / took)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ratings", type=int, default=20000)
+    ap.add_argument("--seed-communes", type=int, default=300)
+    ap.add_argument("--seed-ratings", type=int, default=1000)
+    ap.add_argument("--sim-communes", type=int, default=300)
+    ap.add_argument("--sim-ratings", type=int, default=500)
+    args = ap.parse_args()
+    figures: dict = {"backlog": args.ratings}
+    with tempfile.TemporaryDirectory() as tmp, TempDatabase() as pg:
+        folder = Path(tmp)
+        pport = free_port()
+        pconf = province_toml(folder, pg.url, pport)
+        out = hailong("province", "add-commune", "--config", str(pconf), "xa-bench").stdout
+        password = next(line.split('"')[1] for line in out.splitlines()
+                        if line.startswith("password"))
+        sims = [f"xa-sim-{i:03d}" for i in range(args.sim_communes)]
+        sim_passwords = enrol_many(pconf, sims)
+        procs = []
+        with province_broker(folder, pport), LocalBroker(folder / "commune") as commune:
+            store = folder / "commune.db"
+            started = time.monotonic()
+            for i in range(0, args.ratings, 1000):  # made as the commune's ingest stores them
+                fill_commune(store, "xa-bench", min(1000, args.ratings - i), seed=i // 1000 + 1)
+            figures["fill_s"] = round(time.monotonic() - started, 1)
+            conf = folder / "commune.toml"
+            conf.write_text(server_toml(
+                commune="xa-bench", store=str(store), port=commune.port, web_port=free_port(),
+                extra=(f'\n[province]\nenabled = true\nhost = "127.0.0.1"\nport = {pport}\n'
+                       f'username = "xa-bench"\npassword = "{password}"\n')))
+            try:
+                procs.append(hailong("province", "run", "--config", str(pconf),
+                                     log=folder / "province.log"))
+                time.sleep(2)
+                started = time.monotonic()
+                procs.append(hailong("server", "run", "--config", str(conf),
+                                     log=folder / "server.log"))
+                while True:
+                    with sqlite3.connect(store) as conn:
+                        left = conn.execute("SELECT count(*) FROM forward_outbox").fetchone()[0]
+                    if not left:
+                        break
+                    if time.monotonic() - started > 600:
+                        raise SystemExit(f"not drained after 600 s: {left} left")
+                    time.sleep(0.1)
+                drain = time.monotonic() - started
+                figures["drain_s"] = round(drain, 2)
+                figures["drain_ratings_per_s"] = round(args.ratings / drain)
+                figures.update(simulate(pport, sim_passwords, args.sim_ratings))
+            finally:
+                for p in procs:
+                    p.terminate()
+                    p.wait(timeout=20)
+        stats = json.loads(hailong("province", "stats", "--config", str(pconf),
+                                   "--json").stdout)
+        figures["province_ratings"] = stats["ratings"]
+        figures["province_contacts"] = stats["contacts"]
+        started = time.monotonic()
+        hailong("province", "seed", "--config", str(pconf), "--communes",
+                str(args.seed_communes), "--ratings", str(args.seed_ratings))
+        figures["seed_ratings"] = args.seed_communes * args.seed_ratings
+        figures["seed_s"] = round(time.monotonic() - started, 1)
+        figures["seed_ratings_per_s"] = round(figures["seed_ratings"] / figures["seed_s"])
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

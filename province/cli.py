@@ -1,0 +1,139 @@
+"""``hailong province``: the province server (PostgreSQL) and its admin tools."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+
+import click
+
+from hailong.cliutil import config_option, echo_json, stop_on_signals, user_errors
+
+log = logging.getLogger(__name__)
+
+
+def _pool(config):
+    """The store's pool; an unreachable database is one clear line, not a traceback."""
+    import psycopg
+
+    from . import store
+    try:  # one plain connection first: its error names the cause, at once
+        psycopg.connect(config.store.url, connect_timeout=10).close()
+        return store.connect(config.store.url, config.store.pool_size)
+    except Exception as e:  # psycopg.Error, or psycopg_pool's PoolTimeout
+        text = " ".join(str(e).split()) or type(e).__name__
+        raise click.ClickException(f"cannot use the province store {config.store.url}: "
+                                   f"{text[:300]}") from None
+
+
+def _load(func):
+    @functools.wraps(func)
+    def wrapper(config_path, *args, **kwargs):
+        from .config import load_province_config
+        return func(load_province_config(config_path), *args, **kwargs)
+    return wrapper
+
+
+@click.group()
+def province() -> None:
+    """The province server: every commune's forwarded ratings on PostgreSQL."""
+
+
+@province.command()
+@config_option
+@user_errors
+@_load
+def run(config) -> None:
+    """Ingest every commune's forwarded ratings (stored once, then acked); serve the
+    province dashboard."""
+    from hailong.systemd import notify
+
+    from .ingest import ProvinceIngest
+    stop = stop_on_signals()
+    pool = _pool(config)
+    with contextlib.ExitStack() as running:
+        running.callback(pool.close)
+        running.enter_context(ProvinceIngest(config, pool))
+        if config.web.port:
+            from .web import ProvinceWeb
+            try:  # a busy port must not stop ingest: ratings come first
+                running.enter_context(ProvinceWeb(config, pool))
+            except OSError as e:
+                log.error("province dashboard not started on %s:%s: %s", config.web.host,
+                          config.web.port, e.strerror or e)
+        log.info("province server: store %s, broker %s:%s", config.store.url,
+                 config.broker.host, config.broker.port)
+        notify("READY=1")
+        stop.wait()
+    log.info("province server stopped")
+
+
+@province.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="one JSON object, for scripts")
+@user_errors
+@_load
+def stats(config, as_json: bool) -> None:
+    """Counts of ratings held, by commune, and of rows holding contact or free text."""
+    from . import store
+    pool = _pool(config)
+    with contextlib.closing(pool):
+        figures = store.stats(pool)
+    if as_json:
+        echo_json(figures)
+        return
+    click.echo(f"ratings {figures['ratings']} (distinct ids {figures['distinct_ids']}), "
+               f"rows with contact or free text {figures['contacts']}, communes enrolled "
+               f"{figures['communes_enrolled']}")
+    for commune, n in figures["by_commune"].items():
+        click.echo(f"  {commune}: {n}")
+
+
+@province.command("add-commune")
+@config_option
+@click.argument("commune")
+@click.option("--name", default="", help="the commune's name, e.g. 'UBND xã Tân Lập'")
+@click.option("--rotate", is_flag=True, help="give an enrolled commune a new password")
+@user_errors
+@_load
+def add_commune(config, commune: str, name: str, rotate: bool) -> None:
+    """Issue COMMUNE's account on the province broker (printed once) and allow it to
+    publish only its own forwarded ratings."""
+    from sync.contract import valid_id
+
+    from .brokerfiles import add_commune as enrol
+    if not valid_id(commune):  # before any connection: the quick answer
+        raise click.ClickException(f"{commune!r} is not a commune id (lower-case letters, "
+                                   "digits, '-' or '_')")
+    pool = _pool(config)
+    with contextlib.closing(pool):
+        password = enrol(config, pool, commune, name, rotate=rotate)
+    click.echo(f"commune {commune}: put in its server config:\n"
+               f"[province]\nenabled = true\nhost = \"{config.broker.host}\"\n"
+               f"port = {config.broker.port}\nusername = \"{commune}\"\n"
+               f"password = \"{password}\"")
+
+
+@province.command()
+@config_option
+@click.option("--communes", type=click.IntRange(1, 10000), default=10, show_default=True,
+              help="made-up communes to fill")
+@click.option("--ratings", type=click.IntRange(1, 10_000_000), default=1000,
+              show_default=True, help="ratings per commune")
+@user_errors
+@_load
+def seed(config, communes: int, ratings: int) -> None:
+    """Fill the store with made-up ratings (COPY) for demos and benchmarks."""
+    import time
+
+    from . import store
+    pool = _pool(config)
+    started = time.monotonic()
+    with contextlib.closing(pool):
+        n = store.seed(pool, communes, ratings)
+    click.echo(f"seeded {n} ratings across {communes} communes in "
+               f"{time.monotonic() - started:.1f} s")
+
+
+COMMANDS = (run, stats, add_commune, seed)

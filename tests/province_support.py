@@ -1,0 +1,93 @@
+"""Helpers for the province tests: a throw-away PostgreSQL database, a locked-down
+province broker, commune stores filled with ratings (with contacts and reasons)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from pathlib import Path
+
+from hailong.broker import LocalBroker, free_port
+from hailong.database import immediate
+from sync import contract
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PROVINCE_USER, PROVINCE_PASSWORD = "hailong.province", "province-secret"
+PHONE = "0912345678"
+CONSENT = "Tôi đồng ý để xã gọi lại cho tôi về đánh giá này."
+
+
+class TempDatabase:
+    """CREATE DATABASE on enter, DROP (forcing out connections) on exit."""
+
+    def __init__(self):
+        self.name = f"hailong_t_{secrets.token_hex(4)}"
+        self.url = f"postgresql://postgres@127.0.0.1:5432/{self.name}"
+
+    def __enter__(self) -> TempDatabase:
+        import psycopg
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import psycopg
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def province_toml(folder: Path, url: str, port: int) -> Path:
+    path = folder / "province.toml"
+    path.write_text(f'[store]\nurl = "{url}"\n\n'
+                    f'[broker]\nhost = "127.0.0.1"\nport = {port}\n'
+                    f'username = "{PROVINCE_USER}"\npassword = "{PROVINCE_PASSWORD}"\n\n'
+                    f'[web]\nport = {free_port()}\nmin_ratings = 30\n\n'
+                    f'[broker_files]\ndir = "{folder / "pbroker"}"\n')
+    return path
+
+
+def province_broker(folder: Path, port: int) -> LocalBroker:
+    """A mosquitto with the files `hailong province add-commune` writes (call after)."""
+    d = folder / "pbroker"
+    (d / "data").mkdir(parents=True, exist_ok=True)
+    import getpass
+    conf = (f"user {getpass.getuser()}\nlistener {port} 127.0.0.1\nallow_anonymous false\n"
+            f"password_file {d / 'passwd'}\nacl_file {d / 'acl'}\n"
+            f"persistence true\npersistence_location {d / 'data'}/\n"
+            "max_queued_messages 100000\nuse_username_as_clientid true\n"
+            "log_type all\n")
+    return LocalBroker(d, port=port, conf=conf)
+
+
+def make_ratings(commune: str, n: int, *, seed: int = 0) -> list[bytes]:
+    """n valid ratings from kiosk k1, each with a reason, a dossier code, a procedure,
+    and (every other one) a consented call-back number."""
+    now = time.time()
+    boot = str(uuid.UUID(int=seed * 7919 + 1, version=4))
+    out = []
+    for i in range(n):
+        out.append(contract.encode(contract.Rating(
+            id=str(uuid.UUID(int=(seed << 64) + i + 1, version=4)), v=1, kiosk="k1",
+            commune=commune, counter="q1", score=1 + i % 4, scale=4,
+            created_at=now - 600 + i * 0.1, clock_synced=True, boot_id=boot,
+            mono=1000.0 + i * 0.1, official=f"cb-{i % 5}",
+            reasons=["cho-doi-lau"] if i % 4 == 0 else ["tuoi-cuoi"],
+            dossier=f"000.31.12.H29-241123-{i:04d}", procedure="Đăng ký khai sinh",
+            field="Hộ tịch", transaction=None,
+            contact=contract.Contact(phone=PHONE, consent=True, consent_text=CONSENT)
+            if i % 2 == 0 else None)))
+    return out
+
+
+def fill_commune(store_path: Path, commune: str, n: int, *, seed: int) -> int:
+    from server.store import Store
+    with Store(store_path) as store:
+        with immediate(store.db):
+            result = store.add_ratings(commune, "k1", make_ratings(commune, n, seed=seed),
+                                       time.time())
+    assert not result.rejected, result.rejected[:3]
+    return len(result.stored)
+
+
+__all__ = ["TempDatabase", "free_port", "province_toml", "province_broker", "fill_commune"]
