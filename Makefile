@@ -28,6 +28,11 @@ system-packages:
 	  $$sudo apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@# The province tests use PostgreSQL on 127.0.0.1:5432 (user postgres, or the URL in
+	@# HAILONG_TEST_PG): start the installed cluster when nothing answers there (no systemd).
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | tail -n 1) main start \
+	  || echo "setup: PostgreSQL is not running on 127.0.0.1:5432; the province tests need it"; }
 
 $(BIN)/.installed: pyproject.toml
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)

@@ -3,6 +3,7 @@ province broker, commune stores filled with ratings (with contacts and reasons).
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 import uuid
@@ -12,7 +13,9 @@ from hailong.broker import LocalBroker, free_port
 from hailong.database import immediate
 from sync import contract
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+# The machine's PostgreSQL (trust auth for postgres on loopback, as here and in CI);
+# another server: HAILONG_TEST_PG, a URL to its maintenance database.
+PG_ADMIN = os.environ.get("HAILONG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 PROVINCE_USER, PROVINCE_PASSWORD = "hailong.province", "province-secret"
 PHONE = "0912345678"
 CONSENT = "Tôi đồng ý để xã gọi lại cho tôi về đánh giá này."
@@ -23,7 +26,7 @@ class TempDatabase:
 
     def __init__(self):
         self.name = f"hailong_t_{secrets.token_hex(4)}"
-        self.url = f"postgresql://postgres@127.0.0.1:5432/{self.name}"
+        self.url = PG_ADMIN.rsplit("/", 1)[0] + f"/{self.name}"
 
     def __enter__(self) -> TempDatabase:
         import psycopg
