@@ -246,9 +246,7 @@ class KioskConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 _encoder = msgspec.json.Encoder()
 _batch_decoder = msgspec.json.Decoder(Batch)
-_ack_decoder = msgspec.json.Decoder(Ack)
 _rating_decoder = msgspec.json.Decoder(Rating)
-_status_decoder = msgspec.json.Decoder(Status)
 
 
 def encode(obj) -> bytes:
@@ -368,14 +366,17 @@ def fingerprint(rating: Rating) -> str:
     return hashlib.sha256(_encoder.encode(rating)).hexdigest()[:32]
 
 
-def _decoder(kind):
+def _decoder(kind, reason: str | None = None):
+    """A strict decoder for one message kind; what fails is a ContractError with
+    ``reason`` (default ``bad-<kind>``)."""
     decoder = msgspec.json.Decoder(kind)
+    reason = reason or f"bad-{kind.__name__.lower()}"
 
     def decode(payload: bytes):
         try:
             return decoder.decode(payload)
         except msgspec.DecodeError as e:
-            raise ContractError(f"bad-{kind.__name__.lower()}", str(e)[:200]) from None
+            raise ContractError(reason, str(e)[:200]) from None
     return decode
 
 
@@ -383,18 +384,8 @@ decode_session = _decoder(Session)
 decode_config = _decoder(KioskConfig)
 
 
-def decode_ack(payload: bytes) -> Ack:
-    try:
-        return _ack_decoder.decode(payload)
-    except msgspec.DecodeError as e:
-        raise ContractError("bad-ack", str(e)[:200]) from None
-
-
-def decode_status(payload: bytes) -> Status:
-    try:
-        return _status_decoder.decode(payload)
-    except msgspec.DecodeError as e:
-        raise ContractError("bad-status", str(e)[:200]) from None
+decode_ack = _decoder(Ack)
+decode_status = _decoder(Status)
 
 
 # --- the province (issue 12): what a commune forwards, and nothing more -------------------
@@ -467,7 +458,6 @@ def decode_forwarded(raw: bytes) -> ForwardedRating:
         return _forwarded_decoder.decode(raw)
     except msgspec.DecodeError as e:
         raise ContractError("invalid", str(e)[:200]) from None
-_forward_ack_decoder = msgspec.json.Decoder(ForwardAck)
 
 
 def decode_forward_batch(payload: bytes) -> ForwardBatch:
@@ -479,8 +469,4 @@ def decode_forward_batch(payload: bytes) -> ForwardBatch:
         raise ContractError("bad-batch", str(e)[:200]) from None
 
 
-def decode_forward_ack(payload: bytes) -> ForwardAck:
-    try:
-        return _forward_ack_decoder.decode(payload)
-    except msgspec.DecodeError as e:
-        raise ContractError("bad-ack", str(e)[:200]) from None
+decode_forward_ack = _decoder(ForwardAck, "bad-ack")
