@@ -18,6 +18,8 @@ from pathlib import Path
 
 
 def device_instance(store_path: str | os.PathLike) -> str:
+    """The id made once for this device; the first process to make it wins, and every
+    process that starts at the same time (screen, uplink, doctor) reads that one."""
     path = Path(store_path).parent / "instance-id"
     try:
         value = path.read_text().strip()
@@ -26,11 +28,19 @@ def device_instance(store_path: str | os.PathLike) -> str:
     except FileNotFoundError:
         pass
     value = uuid.uuid4().hex[:12]
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    # A whole file under a name of our own, then linked into place: link() fails if
+    # the id exists already, so a racing process never sees half a file nor replaces
+    # another's id (a shared ".tmp" name once crashed one of ten uplinks started at once).
+    tmp = path.with_name(f".instance-id.{value}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     with os.fdopen(fd, "w") as f:
         f.write(value + "\n")
-    os.replace(tmp, path)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        value = path.read_text().strip()
+    finally:
+        tmp.unlink()
     return value
 
 
