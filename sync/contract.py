@@ -25,6 +25,7 @@ SCHEMA_VERSION = 1
 PREFIX = "hailong/v1"
 MAX_BATCH_BYTES = 512 * 1024
 MAX_BATCH_RECORDS = 1000
+MAX_STATUS_TEXT = 1000  # a status's last error: long enough for a TLS failure's names
 ID_PART = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")  # commune / kiosk ids: topic-safe
 
 
@@ -153,15 +154,16 @@ class Status(msgspec.Struct, forbid_unknown_fields=True):
     v: Literal[1]
     online: bool
     kiosk: Id
-    version: str = ""
+    # Every text bounded: the fleet page and the store show what a kiosk says of itself.
+    version: Annotated[str, msgspec.Meta(max_length=40)] = ""
     at: float = 0.0                 # kiosk wall clock when sent
     clock_synced: bool = False
-    boot_id: str = ""
+    boot_id: Annotated[str, msgspec.Meta(max_length=64)] = ""
     mono: float = 0.0               # seconds since boot when sent: anchors the boot in time
     backlog: int = 0
     rejected: int = 0
     disk_free_mb: float | None = None
-    last_error: str | None = None
+    last_error: Annotated[str, msgspec.Meta(max_length=MAX_STATUS_TEXT)] | None = None
     last_ack_server_time: float | None = None
     last_ack_at: float | None = None
     config_revision: int | None = None  # the server config the kiosk holds

@@ -282,12 +282,13 @@ class Uplink:
         status.pin_failures = failures_today(self.outbox)
         status.backlog = counts["pending"]
         status.rejected = counts["rejected"]
-        status.last_rejected_reason = self.outbox.last_rejected_reason()
+        status.last_rejected_reason = (self.outbox.last_rejected_reason() or "")[:200] or None
         status.disk_free_mb = round(disk.free / 2**20, 1)
         status.config_revision = self.outbox.db.execute(
             "SELECT max(revision) FROM remote_config").fetchone()[0]
-        status.last_error = self.watch.current() or self.last_error or (
-            f"{event['kind']}: {event['detail']}" if event else None)
+        error = self.watch.current() or self.last_error or (
+            f"{event['kind']}: {event['detail']}" if event else "")
+        status.last_error = error[:contract.MAX_STATUS_TEXT] or None  # the contract's bound
         if self.last_ack:
             status.last_ack_server_time = self.last_ack.server_time
             status.last_ack_at = self.last_ack_at

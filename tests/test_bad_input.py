@@ -10,7 +10,9 @@ import sqlite3
 import time
 import uuid
 
+import msgspec
 import paho.mqtt.client as mqtt
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import COMMUNE, wait_until
@@ -188,3 +190,17 @@ def test_garbage_over_the_wire(site, procs, broker):
     assert set(stats["rejected_by_reason"]) <= {"bad-batch", "invalid", "wrong-kiosk"}
     assert server.alive()
     assert set(server_ids(site.folder / "server.db")) == {g["id"] for g in good}
+
+
+def test_a_status_cannot_carry_unbounded_text():
+    """A kiosk's status is shown on the fleet page and kept in the store: a megabyte of
+    "last error", version or boot id is refused at the door, while the longest error the
+    uplink itself writes (cut to the contract's bound) still passes."""
+    base = {"v": 1, "online": True, "kiosk": "k01"}
+    for field, size in (("last_error", contract.MAX_STATUS_TEXT + 1), ("version", 41),
+                        ("boot_id", 65), ("last_rejected_reason", 201)):
+        with pytest.raises(contract.ContractError):
+            contract.decode_status(msgspec.json.encode({**base, field: "x" * size}))
+    ok = contract.decode_status(msgspec.json.encode(
+        {**base, "last_error": "x" * contract.MAX_STATUS_TEXT}))
+    assert len(ok.last_error) == contract.MAX_STATUS_TEXT
