@@ -3,7 +3,7 @@ with and without people browsing, in the same run.
 
     .venv/bin/python bench/bench_dashboard.py [--ratings 1000000] [--backlog 3000]
 
-1. Seeds a store with ``--ratings`` ratings over a year (``server/seed.py``), starts a
+1. Seeds a store with ``--ratings`` ratings over a year (``server/ingest/seed.py``), starts a
    private mosquitto and a real ``hailong server run`` (ingest + dashboard).
 2. Page times: each page ``--rounds`` times, one after another, logged in as a
    leader: p50 / p95 / max in ms.
@@ -39,9 +39,10 @@ import paho.mqtt.client as mqtt  # noqa: E402
 
 from hailong.broker import LocalBroker  # noqa: E402
 from hailong.demo import server_toml  # noqa: E402
-from server import accounts, seed  # noqa: E402
-from server.figures import parse_period  # noqa: E402
-from server.store import connect  # noqa: E402
+from server import accounts  # noqa: E402
+from server.ingest import seed
+from server.reports.figures import parse_period  # noqa: E402
+from server.ingest.store import connect  # noqa: E402
 from server.web.serve import pick_port  # noqa: E402
 from sync import contract  # noqa: E402
 

@@ -18,9 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server import figures, letters, pdf, report_files, reports, rollup, seed  # noqa: E402
-from server.rollup import day_start  # noqa: E402
-from server.store import connect  # noqa: E402
+from server.reports import figures, letters, pdf, files as report_files, report as reports, rollup  # noqa: E402
+from server.ingest import seed
+from server.reports.rollup import day_start  # noqa: E402
+from server.ingest.store import connect  # noqa: E402
 
 WHEN = day_start(date(2026, 11, 5)) + 9 * 3600
 

@@ -14,7 +14,7 @@ from common import (copy_outbox, emit, median, paho_baseline, prepared_outbox, w
 
 from hailong.broker import LocalBroker
 from kiosk.config import load_kiosk_config
-from kiosk.outbox import Outbox
+from sync.outbox import Outbox
 from sync.uplink import Uplink
 
 COUNT = 10_000

@@ -24,11 +24,11 @@ sys.path.insert(0, str(ROOT))
 import paho.mqtt.client as mqtt  # noqa: E402
 
 from hailong.broker import LocalBroker, free_port  # noqa: E402
-from server.broker_config import refresh_credentials  # noqa: E402
-from server.fleet import Fleet  # noqa: E402
-from server.fleet_cli import admin_config  # noqa: E402
-from server.roster import Roster  # noqa: E402
-from server.store import connect  # noqa: E402
+from server.fleet.broker_config import refresh_credentials  # noqa: E402
+from server.fleet.kiosks import Fleet  # noqa: E402
+from server.fleet.fleet_cli import admin_config  # noqa: E402
+from server.fleet.roster import Roster  # noqa: E402
+from server.ingest.store import connect  # noqa: E402
 from sync import contract  # noqa: E402
 
 KIOSKS = 50

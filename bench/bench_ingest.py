@@ -12,7 +12,7 @@ from common import (copy_outbox, emit, median, paho_baseline, prepared_outbox, w
                     write_kiosk, write_server)
 
 from hailong.broker import LocalBroker
-from kiosk.outbox import Outbox
+from sync.outbox import Outbox
 
 KIOSKS = [f"k{n:02d}" for n in range(1, 11)]
 PER_KIOSK = 2000

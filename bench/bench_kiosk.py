@@ -27,7 +27,7 @@ import pygame  # noqa: E402
 
 from hailong.demo import kiosk_toml  # noqa: E402
 from kiosk.config import load_kiosk_config  # noqa: E402
-from kiosk.outbox import Outbox  # noqa: E402
+from sync.outbox import Outbox  # noqa: E402
 from kiosk.ui.app import KioskApp  # noqa: E402
 
 PRESSES = 300

@@ -18,10 +18,10 @@ from common import emit, workdir
 
 from hailong.broker import LocalBroker, free_port, wait_for_port
 from hailong.demo import server_toml
-from server import feed
-from server.fleet import Fleet
-from server.roster import Roster
-from server.store import connect
+from server.ingest import feed
+from server.fleet.kiosks import Fleet
+from server.fleet.roster import Roster
+from server.ingest.store import connect
 from sync import contract
 
 COMMUNE = "xa-bench"

@@ -19,9 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hailong import sipas  # noqa: E402
-from server import figures  # noqa: E402
-from server import sipas as server_sipas  # noqa: E402
-from server.store import Store  # noqa: E402
+from server.reports import figures  # noqa: E402
+from server.ingest import sipas as server_sipas  # noqa: E402
+from server.ingest.store import Store  # noqa: E402
 
 
 def records(n: int, survey: bool, rnd: random.Random) -> list[bytes]:

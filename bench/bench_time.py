@@ -30,8 +30,8 @@ from hailong.broker import LocalBroker, free_port
 from hailong.demo import kiosk_toml, server_toml
 from kiosk.clock import since_boot
 from kiosk.config import load_kiosk_config
-from kiosk.outbox import Outbox
-from server.store import Store
+from sync.outbox import Outbox
+from server.ingest.store import Store
 from sync import contract
 from sync.uplink import Uplink
 

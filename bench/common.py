@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from hailong.demo import kiosk_toml, server_toml  # noqa: E402
 from kiosk.config import load_kiosk_config  # noqa: E402
-from kiosk.outbox import Outbox  # noqa: E402
+from sync.outbox import Outbox  # noqa: E402
 from kiosk.recorder import Recorder  # noqa: E402
 from kiosk.simulate import simulate  # noqa: E402
 

@@ -1,5 +1,5 @@
 """``python -m hailong``: the same as the ``hailong`` command."""
 
-from .cli import main
+from hailong.cli import main
 
 main()

@@ -12,7 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from .errors import HailongError
+from hailong.errors import HailongError
 
 
 class BrokerError(HailongError, RuntimeError):

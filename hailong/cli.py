@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import click
 
-from . import __version__
-from .cliutil import setup_logging
+from hailong import __version__
+from hailong.cliutil import setup_logging
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,7 +27,7 @@ def _register() -> None:
     from server.cli import server
     from sync.cli import sync
 
-    from .demo import demo
+    from hailong.demo import demo
     for command in (kiosk, sync, server, province, demo):
         main.add_command(command)
 

@@ -11,7 +11,7 @@ import threading
 
 import click
 
-from .errors import HailongError
+from hailong.errors import HailongError
 
 
 CONFIG_ENV = "HAILONG_CONFIG"

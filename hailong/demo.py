@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 import requests
 
-from .broker import LocalBroker
+from hailong.broker import LocalBroker
 
 COMMUNE = "xa-demo"
 
@@ -76,7 +76,7 @@ def hailong_process(*args: str, log: Path) -> subprocess.Popen:
 def demo(state: str, kiosks: int, every: float, duration: float | None) -> None:
     """Run broker, server and simulated kiosks on this machine."""
     from kiosk.config import load_kiosk_config
-    from kiosk.outbox import Outbox
+    from sync.outbox import Outbox
     from kiosk.recorder import Recorder
     from kiosk.simulate import simulate
 
@@ -89,14 +89,14 @@ def demo(state: str, kiosks: int, every: float, duration: float | None) -> None:
     processes: list[subprocess.Popen] = []
     with LocalBroker(folder / "broker") as broker:
         server_conf = folder / "server.toml"
-        from server.seed import prepare_demo
+        from server.ingest.seed import prepare_demo
         from server.web.serve import pick_port
         web_port = pick_port()
         server_conf.write_text(server_toml(commune=COMMUNE, store="server.db", port=broker.port,
                                            web_port=web_port))
         username, password = prepare_demo(server_conf)  # a seeded dashboard to open
         # issue 9: a simulated queue system calls citizens through the session API
-        from server import queue_sim
+        from server.ingest import queue_sim
         token = queue_sim.prepare(server_conf, kiosks)  # enrolled, on the roster, a token
         queue = queue_sim.QueueSystem(f"http://127.0.0.1:{web_port}/", token)
         layout = queue_sim.counters(kiosks)
@@ -144,7 +144,7 @@ def demo(state: str, kiosks: int, every: float, duration: float | None) -> None:
         started = time.monotonic()
         try:
             try:  # the queue system needs the server's API up
-                from .broker import BrokerError, wait_for_port
+                from hailong.broker import BrokerError, wait_for_port
                 wait_for_port("127.0.0.1", web_port, timeout=60)
             except BrokerError:
                 click.echo("the server's dashboard did not come up; see server.log")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import click
 
-from .cli import main
-from .settings import render_reference
+from hailong.cli import main
+from hailong.settings import render_reference
 
 
 def _commands(group: click.Group, prefix: str):

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .errors import ConfigError
+from hailong.errors import ConfigError
 
 REQUIRED = object()
 

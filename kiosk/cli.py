@@ -9,8 +9,8 @@ import click
 
 from hailong.cliutil import config_option, echo_json, user_errors
 
-from .config import check_account, load_kiosk_config
-from .outbox import Outbox
+from kiosk.config import check_account, load_kiosk_config
+from sync.outbox import Outbox
 
 # pygame greets on stdout when imported; that would spoil --json output.
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -38,9 +38,9 @@ def simulate(config_path: str, count_arg: int | None, count: int | None, seed: i
     count = count_arg or count
     if not count:
         raise click.UsageError("how many? `hailong kiosk simulate 20` (or --count 20)")
-    from .duty import Duty
-    from .recorder import Recorder, Transaction
-    from .simulate import simulate as run_simulation
+    from kiosk.duty import Duty
+    from kiosk.recorder import Recorder, Transaction
+    from kiosk.simulate import simulate as run_simulation
 
     config = load_kiosk_config(config_path)
     with Outbox(config.store.path) as outbox:
@@ -131,7 +131,7 @@ def _status_once(config, as_json: bool) -> int:
 @user_errors
 def run(config_path: str, headless: bool) -> None:
     """Run the rating screen: full screen on the Pi, a window on a desktop."""
-    from .ui.run import run_kiosk
+    from kiosk.ui.run import run_kiosk
 
     config = load_kiosk_config(config_path)
     check_account(config)
@@ -145,7 +145,7 @@ def run(config_path: str, headless: bool) -> None:
 def voice(config_path: str, force: bool) -> None:
     """Write the spoken Vietnamese prompts (espeak-ng) into [sound] voice_dir; files
     already there (the commune's own recordings) are kept."""
-    from .voice import make_voice
+    from kiosk.voice import make_voice
 
     config = load_kiosk_config(config_path)
     folder = config.sound.voice_dir
@@ -163,8 +163,8 @@ def voice(config_path: str, force: bool) -> None:
 def replay(config_path: str, size: str, real_time: bool, script) -> None:
     """Run the real kiosk app on SCRIPT's timed taps, keys, buttons, scans and sessions;
     print one JSON object of what was stored. Nothing reaches the real outbox."""
-    from .replay import replay as run_replay
-    from .ui.display import parse_size
+    from kiosk.replay import replay as run_replay
+    from kiosk.ui.display import parse_size
 
     config = load_kiosk_config(config_path)
     echo_json(run_replay(config, script.read(), parse_size(size, "--size"),
@@ -184,9 +184,9 @@ def screenshots(config_path: str, out_dir: str, sizes: tuple[str]) -> None:
     from pathlib import Path
 
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    from .ui.display import parse_size
-    from .ui.layout import SIZES
-    from .ui.screenshots import take_screenshots
+    from kiosk.ui.display import parse_size
+    from kiosk.ui.layout import SIZES
+    from kiosk.ui.screenshots import take_screenshots
 
     chosen = tuple(parse_size(s, "--size") for s in sizes) or SIZES
     shots = take_screenshots(config_path, Path(out_dir), sizes=chosen)
@@ -206,7 +206,7 @@ def screenshots(config_path: str, out_dir: str, sizes: tuple[str]) -> None:
 @user_errors
 def snapshot(config_path: str, out: str) -> None:
     """Save what the running kiosk screen shows now (also without a display)."""
-    from .ui.snapshot import request
+    from kiosk.ui.snapshot import request
 
     config = load_kiosk_config(config_path)
     click.echo(f"saved {request(config.store.path, out)}")
@@ -218,8 +218,8 @@ def snapshot(config_path: str, out: str) -> None:
 @user_errors
 def doctor(config_path: str, as_json: bool) -> None:
     """Check display, touch, GPIO, font, clock, disk, outbox, broker and sound."""
-    from .doctor import as_json as to_json
-    from .doctor import diagnose
+    from kiosk.doctor import as_json as to_json
+    from kiosk.doctor import diagnose
 
     results = diagnose(load_kiosk_config(config_path))
     report = to_json(results)

@@ -4,7 +4,7 @@ A Raspberry Pi has no real-time clock: after a power cut without network its wal
 clock restarts from the last saved time and is wrong until NTP syncs. So every
 rating carries the wall time, whether the kernel considers it synchronised, the boot
 id and the seconds since boot; the server can then place a rating made with a wrong
-clock (see ``server.clock``).
+clock (see ``server.ingest.clock``).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ class Check:
 def check_display(config) -> Check:
     import pygame
 
-    from .ui.display import BLIND_DRIVERS, wants_fullscreen
+    from kiosk.ui.display import BLIND_DRIVERS, wants_fullscreen
     fullscreen = wants_fullscreen(config.display.mode, headless=False)
     try:
         pygame.display.init()
@@ -72,7 +72,7 @@ def check_touch(config) -> Check:
 
 
 def check_gpio(config) -> Check:
-    from .inputs import GpioError, make_pin_factory
+    from kiosk.inputs import GpioError, make_pin_factory
     if not config.gpio.buttons:
         return Check("gpio", OK, "no buttons configured (touch only)")
     try:
@@ -93,8 +93,8 @@ def check_gpio(config) -> Check:
 def check_font(config) -> Check:
     from hailong import domain
 
-    from .ui.fonts import FontError, Fonts, find_font
-    from .ui.i18n import LANGUAGES, MSGIDS, translator
+    from kiosk.ui.fonts import FontError, Fonts, find_font
+    from kiosk.ui.i18n import LANGUAGES, MSGIDS, translator
     try:
         fonts = Fonts(*find_font(config.display.font or None))
     except FontError as e:
@@ -111,7 +111,7 @@ def check_font(config) -> Check:
 
 
 def check_clock(config) -> Check:
-    from .clock import kernel_clock_synced
+    from kiosk.clock import kernel_clock_synced
     if config.clock.assume != "system":
         return Check("clock", OK if config.clock.assume == "synced" else WARN,
                      f"[clock] assume = {config.clock.assume!r} (the kernel is not asked)")
@@ -132,7 +132,7 @@ def check_disk(config) -> Check:
 
 
 def check_outbox(config) -> Check:
-    from .outbox import Outbox
+    from sync.outbox import Outbox
     try:
         with Outbox(config.store.path) as outbox:
             counts = outbox.counts()
@@ -152,8 +152,8 @@ def check_broker(config) -> Check:
     from hailong.errors import ConfigError
     from sync.instance import uplink_running
 
-    from .brokercheck import check_broker as probe
-    from .config import check_account
+    from kiosk.brokercheck import check_broker as probe
+    from kiosk.config import check_account
     try:
         check_account(config)
     except ConfigError as e:
@@ -162,7 +162,7 @@ def check_broker(config) -> Check:
         # The broker names sessions by account (use_username_as_clientid): connecting
         # with the kiosk's account would throw the live uplink off (issue 11). Read the
         # state the uplink writes instead.
-        from .outbox import Outbox
+        from sync.outbox import Outbox
         with Outbox(config.store.path) as outbox:
             link = outbox.link()
         if link and link["connected"] and link["error"]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
-from .outbox import Outbox
+from sync.outbox import Outbox
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 from hailong.errors import HailongError
 
-from .ui.events import post_button
+from kiosk.ui.events import post_button
 
 log = logging.getLogger(__name__)
 

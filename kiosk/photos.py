@@ -136,7 +136,7 @@ class PhotoFetcher:
             self._thread.join(timeout=15)
 
     def _run(self) -> None:
-        from .outbox import Outbox
+        from sync.outbox import Outbox
         done_revision, next_try, first = None, 0.0, True
         with requests.Session() as session, Outbox(self.outbox_path, check=False) as outbox:
             while not self._stop.wait(0 if first else self.interval):

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from sync.contract import Contact, Rating, SurveyAnswer
 
-from .clock import Clock, uuid7
-from .outbox import Outbox
+from kiosk.clock import Clock, uuid7
+from sync.outbox import Outbox
 
 log = logging.getLogger(__name__)
 

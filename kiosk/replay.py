@@ -130,11 +130,11 @@ def replay(config, script: str, size: tuple[int, int], *, real_time: bool = Fals
     import pygame
     from gpiozero.pins.mock import MockFactory
 
-    from .inputs import KioskInputs
-    from .outbox import Outbox
-    from .sound import Sound
-    from .ui.app import KioskApp
-    from .ui.events import BUTTON
+    from kiosk.inputs import KioskInputs
+    from sync.outbox import Outbox
+    from kiosk.sound import Sound
+    from kiosk.ui.app import KioskApp
+    from kiosk.ui.events import BUTTON
 
     with tempfile.TemporaryDirectory(prefix="hailong-replay-") as tmp:
         store = Path(tmp) / "replay.db"
@@ -184,7 +184,7 @@ def _seed(source: Path, store: Path) -> None:
     """The real outbox's roster and sign-ins, not its ratings or sessions."""
     if not Path(source).is_file():
         return
-    from .outbox import Outbox
+    from sync.outbox import Outbox
 
     copy = store.with_name("source-copy.db")
     shutil.copy(source, copy)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from hailong import domain
 
-from .recorder import Recorder, Transaction
+from kiosk.recorder import Recorder, Transaction
 
 # A commune counter's usual spread, best level first (sums to 1 per scale).
 WEIGHTS = {3: (0.75, 0.18, 0.07), 4: (0.58, 0.30, 0.08, 0.04),

@@ -2,7 +2,7 @@
 allowed to publish only its own forwarded-ratings topic and read its own acks.
 
 Passwords are ``$7$`` PBKDF2-SHA512 hashes as mosquitto 2.0 keeps them (the commune
-broker's own helper, server/fleet.py). The hashes live in the province store; the
+broker's own helper, server/fleet/kiosks.py). The hashes live in the province store; the
 ``passwd`` and ``acl`` files are rewritten from it on every change.
 """
 
@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 
 from hailong.errors import HailongError
-from server.broker_config import reload_broker
-from server.fleet import hash_password, new_password
+from server.fleet.broker_config import reload_broker
+from server.fleet.kiosks import hash_password, new_password
 from sync.contract import PROVINCE_PREFIX, valid_id
 
 

@@ -17,7 +17,7 @@ def _pool(config):
     """The store's pool; an unreachable database is one clear line, not a traceback."""
     import psycopg
 
-    from . import store
+    from province import store
     try:  # one plain connection first: its error names the cause, at once
         psycopg.connect(config.store.url, connect_timeout=10).close()
         return store.connect(config.store.url, config.store.pool_size)
@@ -30,7 +30,7 @@ def _pool(config):
 def _load(func):
     @functools.wraps(func)
     def wrapper(config_path, *args, **kwargs):
-        from .config import load_province_config
+        from province.config import load_province_config
         return func(load_province_config(config_path), *args, **kwargs)
     return wrapper
 
@@ -49,14 +49,14 @@ def run(config) -> None:
     province dashboard."""
     from hailong.systemd import notify
 
-    from .ingest import ProvinceIngest
+    from province.ingest import ProvinceIngest
     stop = stop_on_signals()
     pool = _pool(config)
     with contextlib.ExitStack() as running:
         running.callback(pool.close)
         running.enter_context(ProvinceIngest(config, pool))
         if config.web.port:
-            from .web import ProvinceWeb
+            from province.web import ProvinceWeb
             try:  # a busy port must not stop ingest: ratings come first
                 running.enter_context(ProvinceWeb(config, pool))
             except OSError as e:
@@ -76,7 +76,7 @@ def run(config) -> None:
 @_load
 def stats(config, as_json: bool) -> None:
     """Counts of ratings held, by commune, and of rows holding contact or free text."""
-    from . import store
+    from province import store
     pool = _pool(config)
     with contextlib.closing(pool):
         figures = store.stats(pool)
@@ -102,7 +102,7 @@ def add_commune(config, commune: str, name: str, rotate: bool) -> None:
     publish only its own forwarded ratings."""
     from sync.contract import valid_id
 
-    from .brokerfiles import add_commune as enrol
+    from province.brokerfiles import add_commune as enrol
     if not valid_id(commune):  # before any connection: the quick answer
         raise click.ClickException(f"{commune!r} is not a commune id (lower-case letters, "
                                    "digits, '-' or '_')")
@@ -127,7 +127,7 @@ def seed(config, communes: int, ratings: int) -> None:
     """Fill the store with made-up ratings (COPY) for demos and benchmarks."""
     import time
 
-    from . import store
+    from province import store
     pool = _pool(config)
     started = time.monotonic()
     with contextlib.closing(pool):

@@ -1,6 +1,6 @@
 """Province ingest: every commune's forwarded ratings -> PostgreSQL, then ack.
 
-Like the commune's ingest (server/ingest.py): paho's thread only queues; one writer
+Like the commune's ingest (server/ingest/worker.py): paho's thread only queues; one writer
 thread stores up to ``max_batch_messages`` messages in one transaction
 (``INSERT … ON CONFLICT (id) DO NOTHING``), commits, and only then acks each batch on
 ``hailong/v1/province/{commune}/acks``. A crash before the commit leaves no ack, so
@@ -19,7 +19,7 @@ from sync import contract
 from sync.faults import LinkWatch
 from sync.mqtt import make_client
 
-from . import store
+from province import store
 
 log = logging.getLogger(__name__)
 

@@ -145,13 +145,13 @@ def stats(pool: ConnectionPool) -> dict:
         }
 
 
-SATISFIED_SQL = "score >= scale - CASE WHEN scale = 3 THEN 0 ELSE 1 END"  # as server/rollup.py
+SATISFIED_SQL = "score >= scale - CASE WHEN scale = 3 THEN 0 ELSE 1 END"  # as server/reports/rollup.py
 
 
 def ranking(pool: ConnectionPool, minimum: int = 30, since: float | None = None
             ) -> tuple[list[dict], list[dict]]:
     """Communes ranked by satisfaction (share of ratings in the scale's top two levels,
-    the top one on a 3-level scale: the commune dashboard's rule, server/rollup.py), those with at least ``minimum`` ratings since ``since``;
+    the top one on a 3-level scale: the commune dashboard's rule, server/reports/rollup.py), those with at least ``minimum`` ratings since ``since``;
     and, apart, those with fewer (too few to rank). Suspect ratings do not count."""
     with pool.connection() as conn:
         rows = conn.execute(

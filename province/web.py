@@ -14,7 +14,7 @@ import time
 from flask import Flask, render_template_string, request
 from waitress.server import create_server
 
-from . import store
+from province import store
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import click
 
 from hailong.cliutil import config_option, echo_json, stop_on_signals, user_errors
 
-from .config import load_server_config
+from server.config import load_server_config
 
 
 @click.group()
@@ -21,7 +21,7 @@ def server() -> None:
 @user_errors
 def run(config_path: str) -> None:
     """Receive ratings over MQTT, store each once, ack; serve the dashboard."""
-    from .service import serve
+    from server.service import serve
 
     config = load_server_config(config_path)
     stop = stop_on_signals()
@@ -34,7 +34,7 @@ def run(config_path: str) -> None:
 @user_errors
 def stats(config_path: str, as_json: bool) -> None:
     """Counts of stored ratings, by kiosk and score, and of rejected input."""
-    from .store import Store, stats as store_stats
+    from server.ingest.store import Store, stats as store_stats
 
     config = load_server_config(config_path)
     with Store(config.store.path) as store:
@@ -57,12 +57,12 @@ def stats(config_path: str, as_json: bool) -> None:
 
 # The admin commands live beside what they manage; each module lists its COMMANDS.
 COMMAND_MODULES = (
-    "server.fleet_cli",      # enrolment, broker config, fleet health, roster
-    "server.leader_cli",     # dashboard accounts, demo data
-    "server.documents_cli",  # period report files, scheduled e-mail now (issue 10)
-    "server.feed_cli",       # integration tokens for the transaction feed (issue 9)
-    "server.door_cli",       # ratings held back by the server's own rules (issue 8)
-    "server.sipas_cli",      # SIPAS survey indices (issue 12)
+    "server.fleet.fleet_cli",        # enrolment, broker config, fleet health, roster
+    "server.accounts_cli",           # dashboard accounts, demo data
+    "server.reports.documents_cli",  # period report files, scheduled e-mail now (issue 10)
+    "server.ingest.feed_cli",        # integration tokens for the transaction feed (issue 9)
+    "server.ingest.door_cli",        # ratings held back by the server's own rules (issue 8)
+    "server.ingest.sipas_cli",       # SIPAS survey indices (issue 12)
 )
 for _module in COMMAND_MODULES:
     for _command in importlib.import_module(_module).COMMANDS:

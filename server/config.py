@@ -10,8 +10,8 @@ from hailong.settings import Config, Setting, load
 from sync.contract import valid_id
 from sync.mqtt import BROKER_SETTINGS
 
-from .door import DOOR_SETTINGS
-from .forward import PROVINCE_SETTINGS
+from server.ingest.door import DOOR_SETTINGS
+from server.ingest.forward import PROVINCE_SETTINGS
 
 SERVER_SETTINGS: tuple[Setting, ...] = (
     Setting("server", "commune", str, help="the commune's id, e.g. 'xa-tan-lap'; kiosks "
@@ -106,7 +106,7 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
             "technician PINs in 24 hours", minimum=1),
     Setting("alerts", "max_attempts", int, 8, "webhook tries per alert (backoff doubles)",
             minimum=1, maximum=30),
-    # Issue 10: letters, printable reports and their e-mail (server/letters.py, mailer.py).
+    # Issue 10: letters, printable reports and their e-mail (server/reports/letters.py, mailer.py).
     Setting("documents", "symbol", str, "UBND", "symbol after the number on letters, e.g. "
             "'UBND' prints 'Số:      /UBND' (the clerk writes the number)"),
     Setting("documents", "signer_capacity", str, "TM. ỦY BAN NHÂN DÂN", "first line of "

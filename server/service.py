@@ -9,11 +9,11 @@ import threading
 
 from hailong.systemd import notify, watchdog_interval
 
-from . import storecheck
-from .ingest import Ingest
-from .mailer import ReportMailer
-from .pusher import ConfigPusher
-from .watch import Watcher
+from server.ingest import storecheck
+from server.ingest.worker import Ingest
+from server.followup.mailer import ReportMailer
+from server.fleet.pusher import ConfigPusher
+from server.followup.watch import Watcher
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +34,11 @@ def serve(config, stop: threading.Event) -> None:
         running.enter_context(ConfigPusher(config, ingest.client, ingest.connected))
         running.enter_context(ReportMailer(config))  # monthly / quarterly reports by e-mail
         if config.province.enabled:  # issue 12: the outbox to the province
-            from .forward import Forwarder
+            from server.ingest.forward import Forwarder
             running.enter_context(Forwarder(config))
         try:
-            from .feed import MqttPublisher
-            from .web.serve import WebServer
+            from server.ingest.feed import MqttPublisher
+            from server.web.serve import WebServer
             # sessions (issue 9) go out through ingest's client, like the configs
             running.enter_context(WebServer(
                 config, MqttPublisher(ingest.client, ingest.connected)))

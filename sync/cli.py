@@ -19,9 +19,9 @@ def sync() -> None:
 @user_errors
 def run(config_path: str) -> None:
     """Send pending ratings over MQTT until stopped; mark only what the server acks."""
-    from .uplink import Uplink
+    from sync.uplink import Uplink
 
-    from .instance import UplinkRunning, hold_uplink_lock
+    from sync.instance import UplinkRunning, hold_uplink_lock
 
     config = load_kiosk_config(config_path)
     check_account(config)

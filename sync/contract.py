@@ -19,7 +19,7 @@ import msgspec
 
 from hailong.errors import HailongError
 
-from . import timerules
+from sync import timerules
 
 SCHEMA_VERSION = 1
 PREFIX = "hailong/v1"

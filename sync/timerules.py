@@ -19,7 +19,7 @@ An unsynchronised wall time is expected to be wrong (1970, 2001, anything): it i
 judged, only kept as sent. What fails is rejected with one of ``REASONS``.
 
 Pure functions with no I/O: the kiosk calls them before it claims a synchronised clock
-(``kiosk/clock.py``), the server at the door (``sync/contract.py``, ``server/clock.py``).
+(``kiosk/clock.py``), the server at the door (``sync/contract.py``, ``server/ingest/clock.py``).
 """
 
 from __future__ import annotations

@@ -25,12 +25,12 @@ import time
 import hailong
 from hailong.systemd import notify
 from kiosk.clock import Clock
-from kiosk.outbox import Outbox, OutboxError
+from sync.outbox import Outbox, OutboxError
 
-from . import contract
-from .faults import LinkWatch
-from .instance import device_instance
-from .mqtt import make_client
+from sync import contract
+from sync.faults import LinkWatch
+from sync.instance import device_instance
+from sync.mqtt import make_client
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from server import accounts
 from server.config import load_server_config
-from server.store import Store
+from server.ingest.store import Store
 from sync import contract
 
 PASSWORD = "correct horse battery"

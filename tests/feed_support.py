@@ -9,9 +9,9 @@ import time
 
 import paho.mqtt.client as mqtt
 
-from server.fleet import Fleet
-from server.roster import Roster
-from server.store import connect
+from server.fleet.kiosks import Fleet
+from server.fleet.roster import Roster
+from server.ingest.store import connect
 from sync import contract
 
 

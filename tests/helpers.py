@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from kiosk.config import load_kiosk_config
-from kiosk.outbox import Outbox
+from sync.outbox import Outbox
 from kiosk.recorder import Recorder
 from kiosk.simulate import simulate
 
@@ -40,7 +40,7 @@ def outbox_ids(kiosk_conf: Path) -> set[str]:
 
 
 def server_ids(server_db: Path) -> list[str]:
-    from server.store import connect
+    from server.ingest.store import connect
     db = connect(server_db)
     try:
         return [r[0] for r in db.execute("SELECT id FROM ratings")]

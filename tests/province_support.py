@@ -84,7 +84,7 @@ def make_ratings(commune: str, n: int, *, seed: int = 0) -> list[bytes]:
 
 
 def fill_commune(store_path: Path, commune: str, n: int, *, seed: int) -> int:
-    from server.store import Store
+    from server.ingest.store import Store
     with Store(store_path) as store:
         with immediate(store.db):
             result = store.add_ratings(commune, "k1", make_ratings(commune, n, seed=seed),

@@ -18,9 +18,9 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 
-from server import alerts, followup
-from server.store import connect
-from server.watch import Watcher
+from server.followup import alerts, cases as followup
+from server.ingest.store import connect
+from server.followup.watch import Watcher
 
 from dashboard_support import load, rating, store_ratings
 

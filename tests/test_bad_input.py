@@ -19,7 +19,7 @@ from conftest import COMMUNE, wait_until
 from hailong.settings import load
 from helpers import server_ids, server_stats
 from server.config import SERVER_SETTINGS
-from server.ingest import Ingest
+from server.ingest.worker import Ingest
 from sync import contract
 
 TOPIC = contract.topic(COMMUNE, "k01", "ratings")

@@ -16,7 +16,7 @@ from conftest import wait_until
 from fleet_site import COMMUNE, SERVER_USER, Client, FleetSite, connect_refused
 from helpers import hailong, kiosk_status, record, server_ids, server_stats
 from kiosk.config import load_kiosk_config
-from server.fleet import check_password, hash_password
+from server.fleet.kiosks import check_password, hash_password
 from sync import contract
 
 

@@ -10,10 +10,10 @@ from conftest import wait_until
 from helpers import kiosk_status
 from kiosk.clock import Clock, ClockReading, since_boot
 from kiosk.config import load_kiosk_config
-from kiosk.outbox import Outbox
+from sync.outbox import Outbox
 from kiosk.recorder import Recorder
-from server import clock as placing
-from server.store import Store
+from server.ingest import clock as placing
+from server.ingest.store import Store
 from sync import contract
 
 BOOT = str(uuid.uuid4())
@@ -166,7 +166,7 @@ def test_time_rules_at_the_door(tmp_path):
 
 
 def placing_stats(store: Store) -> dict:
-    from server.store import stats
+    from server.ingest.store import stats
     return stats(store.db)
 
 
@@ -226,7 +226,7 @@ def test_tightening_evidence_costs_bounded_work(tmp_path):
                               received_at=now)
     low_ids = [r[0] for r in store.db.execute(
         "SELECT id FROM ratings WHERE score = 1 LIMIT 100")]
-    from server import followup
+    from server.followup import cases as followup
     followup.open_cases(store.db.conn, low_at_or_below=1, deadline_days=3,
                         rating_ids=low_ids)
     # the worst order: every one-record message moves the bound 10 s earlier
@@ -264,10 +264,10 @@ def test_property_time_fields_at_and_past_every_bound(tmp_path):
     from hypothesis import HealthCheck, given, settings, strategies as st
 
     from hailong.settings import load
-    from server import rollup
+    from server.reports import rollup
     from server.config import SERVER_SETTINGS
-    from server.ingest import Ingest
-    from server.watch import Watcher
+    from server.ingest.worker import Ingest
+    from server.followup.watch import Watcher
     from sync import timerules as tr
 
     now = time.time()
@@ -343,7 +343,7 @@ def test_a_server_clock_before_the_epoch_acks_nothing(tmp_path, monkeypatch):
     valid ratings would be refused for good, so ingest leaves them unacked instead."""
     from hailong.settings import load
     from server.config import SERVER_SETTINGS
-    from server.ingest import Ingest
+    from server.ingest.worker import Ingest
     config = load(None, SERVER_SETTINGS, overrides={
         "server": {"commune": "xa-test"}, "store": {"path": str(tmp_path / "server.db")}})
     ingest = Ingest(config)

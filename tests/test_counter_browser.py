@@ -10,9 +10,10 @@ import threading
 
 import pytest
 
-from server import accounts, feed
-from server.roster import Roster
-from server.store import connect
+from server import accounts
+from server.ingest import feed
+from server.fleet.roster import Roster
+from server.ingest.store import connect
 from server.web.serve import WebServer
 from sync.mqtt import make_client
 

@@ -19,9 +19,9 @@ import pytest
 
 from hailong.demo import server_toml
 from kiosk.config import load_kiosk_config
-from kiosk.outbox import Outbox
+from sync.outbox import Outbox
 from kiosk.recorder import Recorder, Transaction
-from server.figures import parse_period
+from server.reports.figures import parse_period
 
 from conftest import COMMUNE, wait_until
 

@@ -10,9 +10,11 @@ import time
 
 import pytest
 
-from server import accounts, followup, seed
-from server.store import connect
-from server.watch import Watcher
+from server import accounts
+from server.followup import cases as followup
+from server.ingest import seed
+from server.ingest.store import connect
+from server.followup.watch import Watcher
 from server.web.serve import WebServer
 
 from dashboard_support import load

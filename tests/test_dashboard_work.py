@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from server import alerts, followup
-from server.store import connect
-from server.watch import Watcher
+from server.followup import alerts, cases as followup
+from server.ingest.store import connect
+from server.followup.watch import Watcher
 from server.web import create_app
 
 from dashboard_support import add_users, csrf_of, load, login, rating, store_ratings

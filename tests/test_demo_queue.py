@@ -8,11 +8,12 @@ from __future__ import annotations
 import random
 
 from kiosk.config import load_kiosk_config
-from kiosk.outbox import Outbox
+from sync.outbox import Outbox
 from kiosk.recorder import Recorder
-from server import accounts, queue_sim
+from server import accounts
+from server.ingest import queue_sim
 from server.config import load_server_config
-from server.store import connect
+from server.ingest.store import connect
 from server.web import create_app
 
 from conftest import wait_until

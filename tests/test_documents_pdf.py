@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from server import figures, letters, pdf, report_files, reports, rollup
-from server.rollup import day_start
-from server.store import connect
+from server.reports import figures, letters, pdf, files as report_files, report as reports, rollup
+from server.reports.rollup import day_start
+from server.ingest.store import connect
 
 from dashboard_support import load, rating, store_ratings
 

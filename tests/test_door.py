@@ -15,12 +15,14 @@ from datetime import datetime
 from conftest import COMMUNE
 from hailong.settings import load
 from helpers import hailong
-from server import alerts, door, figures, followup, rollup
+from server.followup import alerts, cases as followup
+from server.ingest import door
+from server.reports import figures, rollup
 from server.config import SERVER_SETTINGS
-from server.fleet import Fleet
-from server.ingest import Ingest
-from server.roster import Roster
-from server.store import stats
+from server.fleet.kiosks import Fleet
+from server.ingest.worker import Ingest
+from server.fleet.roster import Roster
+from server.ingest.store import stats
 from sync import contract
 
 TOPIC = contract.topic(COMMUNE, "k01", "ratings")
@@ -219,5 +221,5 @@ def test_a_leader_confirms_on_the_dashboard(tmp_path):
 
 
 def connect_store(tmp_path):
-    from server.store import connect
+    from server.ingest.store import connect
     return connect(tmp_path / "server.db")

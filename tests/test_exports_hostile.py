@@ -16,10 +16,12 @@ import openpyxl
 import pytest
 import sqlite_utils
 
-from server import figures, followup, letters, report_files, reports, textsafe
-from server.roster import Roster
-from server.store import connect
-from server.watch import Watcher
+from server.reports import figures, letters, files as report_files, report as reports
+from server.followup import cases as followup
+from server.ingest import textsafe
+from server.fleet.roster import Roster
+from server.ingest.store import connect
+from server.followup.watch import Watcher
 from server.web import create_app
 
 from dashboard_support import add_users, load, login, rating, store_ratings

@@ -29,7 +29,7 @@ def assert_exactly_once(site, confs) -> None:
 
 def link(conf) -> dict:
     from kiosk.config import load_kiosk_config
-    from kiosk.outbox import Outbox
+    from sync.outbox import Outbox
     with Outbox(load_kiosk_config(conf).store.path) as outbox:
         return outbox.link()
 
@@ -126,7 +126,7 @@ def test_same_batch_delivered_twice(site, procs, broker):
     record(conf, 30, seed=3)
     start_server(site, procs).wait_for_log("ingest subscribed")
     from kiosk.config import load_kiosk_config
-    from kiosk.outbox import Outbox
+    from sync.outbox import Outbox
     with Outbox(load_kiosk_config(conf).store.path) as outbox:
         rows = outbox.due(100)
     payload = contract.encode_batch([row[1].encode() for row in rows])

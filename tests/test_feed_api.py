@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from server import feed
-from server.store import connect
+from server.ingest import feed
+from server.ingest.store import connect
 from server.web import create_app
 from sync.mqtt import make_client
 

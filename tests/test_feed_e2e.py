@@ -18,11 +18,12 @@ import zipfile
 import requests
 
 from kiosk.config import load_kiosk_config
-from kiosk.outbox import Outbox
+from sync.outbox import Outbox
 from kiosk.recorder import Recorder, Transaction
-from server import accounts, followup
+from server import accounts
+from server.followup import cases as followup
 from server.config import load_server_config
-from server.store import connect
+from server.ingest.store import connect
 from server.web import create_app
 
 from conftest import wait_until

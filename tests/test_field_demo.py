@@ -57,7 +57,7 @@ def test_demo_without_a_display(tmp_path):
             demo.terminate()
             demo.wait(timeout=30)
     assert {r["id"] for r in rows if r["enrolled"]} >= {"k01", "k02"}
-    from server.store import connect
+    from server.ingest.store import connect
     db = connect(tmp_path / "state" / "server.db")
     try:
         rated = {r[0] for r in db.execute(

@@ -108,8 +108,8 @@ def test_doctor_beside_a_live_uplink_does_not_throw_it_off(tmp_path, procs):
 
 
 def test_two_devices_with_one_identity_are_named(site, procs, tmp_path):
-    from server.alerts import listing
-    from server.store import connect
+    from server.followup.alerts import listing
+    from server.ingest.store import connect
 
     server = procs(["server", "run", "--config", str(site.server_conf)],
                    tmp_path / "server.log")

@@ -7,7 +7,7 @@ import time
 
 from dashboard_support import add_users, load, login
 from hailong.database import immediate
-from server.store import Store
+from server.ingest.store import Store
 from server.web import create_app
 from sync import contract
 
@@ -30,8 +30,8 @@ def test_fleet_page_shows_duplicate_and_pin_failures(tmp_path):
 
 
 def test_a_replaced_pi_is_not_a_duplicate(tmp_path):
-    from server import identity
-    from server.store import connect
+    from server.ingest import identity
+    from server.ingest.store import connect
     db = connect(tmp_path / "s.db")
     try:
         conn, now = db.conn, time.time()

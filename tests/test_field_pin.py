@@ -9,7 +9,7 @@ import json
 from conftest import wait_until
 from fleet_site import FleetSite
 from helpers import hailong
-from kiosk.outbox import Outbox
+from sync.outbox import Outbox
 from kiosk.pinguard import PinGuard
 from kiosk_ui_support import key, make_app
 from sync import contract
@@ -93,8 +93,8 @@ def test_set_pin_failures_in_fleet_and_alert(tmp_path, procs):
         assert wait_until(fleet_row, timeout=30, interval=1)["pin_failures"] == 2
 
         def alert():
-            from server.alerts import listing
-            from server.store import connect
+            from server.followup.alerts import listing
+            from server.ingest.store import connect
             db = connect(site.folder / "server.db")
             try:
                 return [a for a in listing(db.conn) if a["kind"] == "kiosk-pin"]

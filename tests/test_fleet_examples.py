@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_example_configs_load():
     from kiosk.config import load_kiosk_config
-    from server.fleet_cli import admin_config
+    from server.fleet.fleet_cli import admin_config
     assert load_kiosk_config(ROOT / "config" / "kiosk.example.toml").broker.tls_ca
     server = admin_config(ROOT / "config" / "server.example.toml")
     assert server.broker.username == "hailong.server" and server.fleet.tls_port
@@ -35,7 +35,7 @@ def test_mosquitto_examples_are_current():
 def test_broker_folder_has_no_bridge_forwarding_raw_ratings(tmp_path):
     """Issue 12: the bridge template forwarded whole rating messages, call-back numbers
     included, to the province. broker-config writes none and removes an old copy; the
-    server's forwarder (server/forward.py, tests/test_province.py) replaces it."""
+    server's forwarder (server/ingest/forward.py, tests/test_province.py) replaces it."""
     site = FleetSite(tmp_path / "commune")  # runs broker-config; no broker needed
     old = site.broker_dir / "bridge-province.conf.example"
     assert not old.exists()

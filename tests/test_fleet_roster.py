@@ -8,9 +8,9 @@ import json
 import pytest
 
 from helpers import hailong
-from server.fleet import Fleet
-from server.roster import Roster, RosterError
-from server.store import connect
+from server.fleet.kiosks import Fleet
+from server.fleet.roster import Roster, RosterError
+from server.ingest.store import connect
 from sync import contract
 
 BASE = "http://server.local:8080/photos/"

@@ -3,8 +3,8 @@ shown online, clock skew from the last ack as well as from the status."""
 
 from __future__ import annotations
 
-from server.fleet import Fleet, fleet_view
-from server.store import Store
+from server.fleet.kiosks import Fleet, fleet_view
+from server.ingest.store import Store
 from sync import contract
 
 

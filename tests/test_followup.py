@@ -13,9 +13,10 @@ import pytest
 import requests
 
 from hailong import domain
-from server import alerts, followup, rollup
-from server.store import connect
-from server.watch import Watcher
+from server.followup import alerts, cases as followup
+from server.reports import rollup
+from server.ingest.store import connect
+from server.followup.watch import Watcher
 
 from dashboard_support import load, rating, store_ratings
 

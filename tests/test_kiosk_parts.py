@@ -10,7 +10,7 @@ import pygame
 from kiosk_ui_support import make_app, pump, target
 
 from kiosk.duty import Duty
-from kiosk.outbox import Outbox
+from sync.outbox import Outbox
 from kiosk.photos import cache_folder
 from kiosk.sound import Sound
 from sync import contract

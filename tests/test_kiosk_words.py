@@ -93,7 +93,7 @@ def test_status_json_has_scores_suspects_and_the_open_session(tmp_path):
         return json.loads(out.stdout)
 
     from kiosk.config import load_kiosk_config
-    from kiosk.outbox import Outbox
+    from sync.outbox import Outbox
     with Outbox(load_kiosk_config(config).store.path) as outbox:
         outbox.add_session(contract.Session(v=1, transaction="tx-9", dossier="H-9"))
     report = status()

@@ -11,8 +11,9 @@ from datetime import date
 import docx
 import pytest
 
-from server import followup, letters
-from server.rollup import day_start
+from server.followup import cases as followup
+from server.reports import letters
+from server.reports.rollup import day_start
 from server.web import create_app
 
 from dashboard_support import add_users, csrf_of, load, login, rating, store_ratings
@@ -111,7 +112,7 @@ def test_case_page_form_sets_the_addressee_and_offers_the_fitting_letters(tmp_pa
     config = load(tmp_path, '[documents]\nsigner_name = "Nguyễn Văn Minh"\n')
     add_users(config)
     store_ratings(config, [rating(1, reasons=("harassment",))])
-    from server.store import connect
+    from server.ingest.store import connect
     db = connect(config.store.path)
     followup.open_cases(db.conn, low_at_or_below=0, deadline_days=3)
     client = create_app(config).test_client()
@@ -142,8 +143,8 @@ def test_case_page_form_sets_the_addressee_and_offers_the_fitting_letters(tmp_pa
 
 
 def test_addressee_is_erased_after_the_retention(tmp_path):
-    from server import addressee
-    from server.store import connect
+    from server.reports import addressee
+    from server.ingest.store import connect
     config = load(tmp_path)
     store_ratings(config, [rating(1), rating(1)])
     db = connect(config.store.path)

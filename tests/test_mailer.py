@@ -14,10 +14,10 @@ import docx
 import pytest
 from aiosmtpd.controller import Controller
 
-from server import rollup
-from server.mailer import ReportMailer
-from server.rollup import LOCAL, day_start
-from server.store import connect
+from server.reports import rollup
+from server.followup.mailer import ReportMailer
+from server.reports.rollup import LOCAL, day_start
+from server.ingest.store import connect
 
 from conftest import wait_until
 from dashboard_support import load, rating, store_ratings

@@ -11,8 +11,8 @@ import zipfile
 
 import pytest
 
-from server.store import connect
-from server.watch import Watcher
+from server.ingest.store import connect
+from server.followup.watch import Watcher
 from server.web import create_app
 
 from dashboard_support import add_users, load, login, rating, store_ratings

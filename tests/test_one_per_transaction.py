@@ -9,7 +9,7 @@ import json
 import time
 import uuid
 
-from server.store import Store, stats
+from server.ingest.store import Store, stats
 
 from dashboard_support import load, rating
 

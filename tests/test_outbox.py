@@ -15,13 +15,13 @@ import pytest
 
 from hailong.settings import load
 from kiosk.config import KIOSK_SETTINGS
-from kiosk.outbox import Outbox, OutboxFull, migrations
+from sync.outbox import Outbox, OutboxFull, migrations
 from kiosk.recorder import PressGuard, Recorder
 from sync.contract import Contact
 
 WRITER = textwrap.dedent("""
     import sys
-    from kiosk.outbox import Outbox
+    from sync.outbox import Outbox
     from kiosk.recorder import Recorder
     outbox = Outbox(sys.argv[1])
     recorder = Recorder(outbox, kiosk="k01", commune="xa-test", counter="q1")

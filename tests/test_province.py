@@ -58,8 +58,8 @@ def backlog(store) -> int:
 def test_forwarded_record_is_the_allow_list_only(tmp_path):
     """Everything a batch to the province carries, for ratings with a contact, a dossier
     code, a procedure and a field: none of them, nor the consent text, is in it."""
-    from server import forward
-    from server.store import connect
+    from server.ingest import forward
+    from server.ingest.store import connect
     store = tmp_path / "c.db"
     assert fill_commune(store, "xa-a", 20, seed=1) == 20
     db = connect(store)
@@ -73,7 +73,7 @@ def test_forwarded_record_is_the_allow_list_only(tmp_path):
     batch = contract.decode_forward_batch(payload)   # and the province accepts it
     first = contract.decode_forwarded(bytes(batch.ratings[0]))
     assert len(batch.ratings) == 20 and first.reasons and first.commune == "xa-a"
-    # a rating taken out of the store (quarantined: server/clock.py) is not waited for
+    # a rating taken out of the store (quarantined: server/ingest/clock.py) is not waited for
     with db.conn:
         db.conn.execute("DELETE FROM contacts WHERE rating_id = ?", [rows[0][1]])
         db.conn.execute("DELETE FROM ratings WHERE id = ?", [rows[0][1]])
@@ -85,10 +85,10 @@ def test_forwarded_record_is_the_allow_list_only(tmp_path):
 
 def test_ratings_stored_before_the_upgrade_are_queued_too(tmp_path):
     """The migration queues what the store held before forwarding existed."""
-    from server import store as store_mod
+    from server.ingest import store as store_mod
     path = tmp_path / "old.db"
     saved = store_mod.SCHEMA_MODULES
-    store_mod.SCHEMA_MODULES = tuple(m for m in saved if m != "server.forward")
+    store_mod.SCHEMA_MODULES = tuple(m for m in saved if m != "server.ingest.forward")
     try:
         fill_commune(path, "xa-a", 5, seed=2)
     finally:
@@ -96,7 +96,7 @@ def test_ratings_stored_before_the_upgrade_are_queued_too(tmp_path):
     from hailong import database
     database._migrated.discard(path.resolve())
     db = store_mod.connect(path)
-    from server.forward import backlog as fb
+    from server.ingest.forward import backlog as fb
     assert fb(db.conn) == 5
 
 
@@ -106,7 +106,7 @@ def test_no_bridge_forwarding_raw_ratings(tmp_path):
     from pathlib import Path
     root = Path(__file__).resolve().parent.parent
     assert not (root / "config" / "mosquitto" / "bridge-province.conf.example").exists()
-    import server.broker_config as bc
+    import server.fleet.broker_config as bc
     assert not hasattr(bc, "bridge_template")
 
 

@@ -18,11 +18,11 @@ from conftest import COMMUNE, wait_until
 from hailong.settings import load
 from helpers import kiosk_status, record, server_stats
 from kiosk.clock import Clock
-from kiosk.outbox import Outbox
+from sync.outbox import Outbox
 from server.config import SERVER_SETTINGS
-from server.fleet import fleet_view
-from server.ingest import Ingest
-from server.store import connect
+from server.fleet.kiosks import fleet_view
+from server.ingest.worker import Ingest
+from server.ingest.store import connect
 from sync import contract
 
 TOPIC = contract.topic(COMMUNE, "k01", "ratings")

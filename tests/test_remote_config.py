@@ -17,7 +17,7 @@ from conftest import wait_until
 from fleet_site import SERVER_USER, Client, FleetSite
 from helpers import hailong
 from kiosk.config import load_kiosk_config
-from kiosk.outbox import Outbox
+from sync.outbox import Outbox
 from kiosk.photos import PhotoCache
 from kiosk.photos import photo_path
 from sync import contract
@@ -181,7 +181,7 @@ def test_photo_cache_refuses_non_images_and_keeps_working_offline(tmp_path):
 
 @pytest.mark.parametrize("bad", ["../etc/passwd", ".hidden.png", "a.txt"])
 def test_photo_file_serves_only_roster_photos(tmp_path, bad):
-    from server.roster import photo_file
+    from server.fleet.roster import photo_file
     (tmp_path / "ok.png").write_bytes(PNG)
     assert photo_file(tmp_path, "ok.png") == tmp_path / "ok.png"
     assert photo_file(tmp_path, bad) is None

@@ -14,9 +14,9 @@ from datetime import date, timedelta
 import openpyxl
 import pytest
 
-from server import figures, report_files, reports, rollup
-from server.rollup import LOW_SQL, SATISFIED_SQL, day_start
-from server.store import connect
+from server.reports import figures, files as report_files, report as reports, rollup
+from server.reports.rollup import LOW_SQL, SATISFIED_SQL, day_start
+from server.ingest.store import connect
 from server.web import create_app
 
 from dashboard_support import add_users, load, login, rating, store_ratings

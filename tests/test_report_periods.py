@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from server import figures, mailer, report_periods, vnformat
+from server.reports import figures, periods as report_periods, vnformat
+from server.followup import mailer
 
 
 @pytest.mark.parametrize("key,start,last", [

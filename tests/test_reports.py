@@ -12,9 +12,10 @@ import docx
 import openpyxl
 import pytest
 
-from server import figures, followup, letters, reports, rollup
-from server.rollup import day_start
-from server.store import connect
+from server.reports import figures, letters, report as reports, rollup
+from server.followup import cases as followup
+from server.reports.rollup import day_start
+from server.ingest.store import connect
 
 from dashboard_support import load, rating, store_ratings, write_config
 
@@ -134,7 +135,7 @@ def test_seed_and_add_user_commands(tmp_path):
 
 def test_demo_store_is_seeded_once_with_a_leader(tmp_path):
     from server import accounts
-    from server.seed import prepare_demo
+    from server.ingest.seed import prepare_demo
 
     conf = write_config(tmp_path)
     user, password = prepare_demo(conf, ratings=2000)

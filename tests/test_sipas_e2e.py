@@ -19,7 +19,7 @@ from helpers import hailong, kiosk_status, server_stats
 
 from hailong import sipas
 from kiosk.config import load_kiosk_config
-from kiosk.outbox import Outbox
+from sync.outbox import Outbox
 from kiosk.recorder import PressGuard, Recorder
 from sync import contract
 

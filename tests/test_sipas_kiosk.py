@@ -10,7 +10,7 @@ from kiosk_ui_support import write_config
 
 from hailong import sipas
 from kiosk.config import load_kiosk_config
-from kiosk.outbox import Outbox
+from sync.outbox import Outbox
 from kiosk.replay import replay
 from sync import contract
 

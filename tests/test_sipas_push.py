@@ -18,7 +18,7 @@ from helpers import hailong, kiosk_status  # noqa: E402
 from kiosk_ui_support import FakeClock  # noqa: E402
 
 from kiosk.config import load_kiosk_config  # noqa: E402
-from kiosk.outbox import Outbox  # noqa: E402
+from sync.outbox import Outbox  # noqa: E402
 from kiosk.ui.app import KioskApp  # noqa: E402
 
 

@@ -13,8 +13,8 @@ from dashboard_support import add_users, load, login, rating, store_ratings
 
 from hailong import sipas
 from hailong.cli import main
-from server.roster import Roster
-from server.store import connect
+from server.fleet.roster import Roster
+from server.ingest.store import connect
 from server.web import create_app
 from sync import contract
 
@@ -99,7 +99,7 @@ def test_own_questions_and_level_words(tmp_path):
 
 
 def test_the_sql_rule_for_satisfied_is_the_domains():
-    from server.sipas import SATISFIED_SQL
+    from server.ingest.sipas import SATISFIED_SQL
     db = sqlite3.connect(":memory:")
     for scale in (3, 4, 5):
         for level in range(1, scale + 1):

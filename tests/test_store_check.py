@@ -12,7 +12,7 @@ import time
 import uuid
 
 from conftest import COMMUNE
-from server.store import Store
+from server.ingest.store import Store
 
 HAILONG = [sys.executable, "-m", "hailong"]
 
@@ -58,7 +58,7 @@ def test_a_damaged_store_refuses_to_start(site):
 
 
 def test_a_healthy_store_passes_the_check(tmp_path):
-    from server import storecheck
+    from server.ingest import storecheck
     db = tmp_path / "server.db"
     fill(db, 50)
     storecheck.check(db)  # no exception
@@ -66,7 +66,7 @@ def test_a_healthy_store_passes_the_check(tmp_path):
 
 
 def test_a_read_only_store_refuses_to_start(tmp_path):
-    from server import storecheck
+    from server.ingest import storecheck
     db = tmp_path / "server.db"
     fill(db, 10)
     os.chmod(db, 0o444)

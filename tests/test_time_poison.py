@@ -19,8 +19,8 @@ import requests
 from conftest import COMMUNE, wait_until
 from helpers import server_stats
 from server.config import load_server_config
-from server.store import Store, stats as store_stats
-from server.watch import Watcher
+from server.ingest.store import Store, stats as store_stats
+from server.followup.watch import Watcher
 from server.web import create_app
 from sync import contract, timerules
 
@@ -146,7 +146,7 @@ def test_unplaceable_rows_are_quarantined_and_the_server_starts(tmp_path):
     config = load(tmp_path)
     good = old_poisoned_store(config)
     conn = sqlite3.connect(config.store.path)
-    from server import followup
+    from server.followup import cases as followup
     followup.open_cases(conn, low_at_or_below=1, deadline_days=3)  # as the old server did
     assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 3
     conn.close()

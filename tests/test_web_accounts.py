@@ -10,10 +10,11 @@ import sys
 import pytest
 import sqlite_utils
 
-from server import accounts, followup
-from server.roster import Roster
-from server.store import connect
-from server.watch import Watcher
+from server import accounts
+from server.followup import cases as followup
+from server.fleet.roster import Roster
+from server.ingest.store import connect
+from server.followup.watch import Watcher
 from server.web import create_app
 
 from dashboard_support import (PASSWORD, add_users, csrf_of, load, login, rating,

@@ -10,7 +10,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import pytest
 
 from server import accounts
-from server.store import connect
+from server.ingest.store import connect
 from server.web import create_app
 
 from dashboard_support import PASSWORD, add_users, load, login

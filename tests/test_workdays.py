@@ -7,9 +7,9 @@ from datetime import date, datetime
 
 import pytest
 
-from server import followup, workdays
-from server.rollup import LOCAL
-from server.store import connect
+from server.followup import cases as followup, workdays
+from server.reports.rollup import LOCAL
+from server.ingest.store import connect
 
 from dashboard_support import load, rating, store_ratings
 

@@ -4,8 +4,8 @@ they are current). On a server, run ``hailong server broker-config`` instead."""
 
 from pathlib import Path
 
-from server.broker_config import acl_text, mosquitto_conf
-from server.fleet_cli import admin_config
+from server.fleet.broker_config import acl_text, mosquitto_conf
+from server.fleet.fleet_cli import admin_config
 
 HERE = Path(__file__).resolve().parent
 

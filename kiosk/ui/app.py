@@ -26,14 +26,14 @@ from hailong import domain
 from hailong.systemd import notify, watchdog_interval
 from sync import contract
 
-from ..duty import Duty
-from ..outbox import Outbox, OutboxError
-from ..recorder import PressGuard, Recorder, Transaction, session_expiry
-from . import draw
-from .events import BUTTON, TapFilter
-from .fonts import Fonts, find_font
-from .i18n import LANGUAGES, MSGIDS, translator
-from .screens import SCREENS, Screen
+from kiosk.duty import Duty
+from sync.outbox import Outbox, OutboxError
+from kiosk.recorder import PressGuard, Recorder, Transaction, session_expiry
+from kiosk.ui import draw
+from kiosk.ui.events import BUTTON, TapFilter
+from kiosk.ui.fonts import Fonts, find_font
+from kiosk.ui.i18n import LANGUAGES, MSGIDS, translator
+from kiosk.ui.screens import SCREENS, Screen
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,8 @@ class KioskApp:
         """``clock`` (monotonic seconds) drives every timer and the misuse guard;
         ``wall`` (Unix seconds) stamps ratings and judges session expiry. Both are
         injectable so `hailong kiosk replay` runs a script on a simulated clock."""
-        from ..sound import Sound
-        from .scan import ScanReader
+        from kiosk.sound import Sound
+        from kiosk.ui.scan import ScanReader
 
         self.config = config
         self.flow = config.flow
@@ -173,7 +173,7 @@ class KioskApp:
     def photo_for(self, official: contract.Official):
         """A cached local photo file if the photo cache has one (else initials are drawn)."""
         try:
-            from ..photos import photo_path  # filled by the sync process; disk only
+            from kiosk.photos import photo_path  # filled by the sync process; disk only
         except ImportError:
             return None
         try:
@@ -763,7 +763,7 @@ class KioskApp:
             events += pygame.event.get()
             self.step(events)
             if getattr(self, "snapshot_to", None):  # asked for by `kiosk snapshot`
-                from .snapshot import save
+                from kiosk.ui.snapshot import save
                 save(self.surface, self.snapshot_to)
                 self.snapshot_to = None
             if self.clock() >= next_beat:

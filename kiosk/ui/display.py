@@ -70,7 +70,7 @@ def open_display(config, *, headless: bool = False) -> pygame.Surface:
         surface = pygame.display.set_mode(size)
     # Only what the kiosk reacts to: fewer wake-ups for an idle kiosk.
     pygame.event.set_blocked(None)
-    from .events import BUTTON
+    from kiosk.ui.events import BUTTON
     pygame.event.set_allowed([pygame.QUIT, pygame.KEYDOWN, pygame.MOUSEBUTTONDOWN,
                               pygame.FINGERDOWN, pygame.WINDOWEXPOSED, pygame.VIDEOEXPOSE,
                               BUTTON])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pygame
 
-from .fonts import Fonts
+from kiosk.ui.fonts import Fonts
 
 WHITE = (255, 255, 255)
 INK = (20, 20, 20)

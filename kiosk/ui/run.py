@@ -8,12 +8,12 @@ import time
 
 import pygame
 
-from ..inputs import KioskInputs
-from ..outbox import Outbox
-from ..sound import Sound
-from .app import KioskApp
-from .display import open_display
-from .fonts import Fonts, find_font
+from kiosk.inputs import KioskInputs
+from sync.outbox import Outbox
+from kiosk.sound import Sound
+from kiosk.ui.app import KioskApp
+from kiosk.ui.display import open_display
+from kiosk.ui.fonts import Fonts, find_font
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def run_kiosk(config, *, headless: bool = False, pin_factory=None) -> None:
                 app.running = False
             signal.signal(signal.SIGTERM, stop)
             signal.signal(signal.SIGINT, stop)
-            from .snapshot import serve
+            from kiosk.ui.snapshot import serve
             serve(app, config.store.path)
 
             def first_frame():

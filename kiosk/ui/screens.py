@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import pygame
 
-from . import draw
-from .i18n import LANGUAGE_NAMES
-from .layout import Metrics, Target, grid, row, stack
+from kiosk.ui import draw
+from kiosk.ui.i18n import LANGUAGE_NAMES
+from kiosk.ui.layout import Metrics, Target, grid, row, stack
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .app import KioskApp
+    from kiosk.ui.app import KioskApp
 
 PHONE_MIN, PHONE_MAX = 9, 15  # digits: a Vietnamese number has 10; landlines may differ
 

@@ -16,11 +16,11 @@ import pygame
 
 from sync import contract
 
-from ..config import load_kiosk_config
-from ..outbox import Outbox
-from .app import KioskApp
-from .fonts import Fonts, find_font
-from .layout import SIZES, problems
+from kiosk.config import load_kiosk_config
+from sync.outbox import Outbox
+from kiosk.ui.app import KioskApp
+from kiosk.ui.fonts import Fonts, find_font
+from kiosk.ui.layout import SIZES, problems
 
 SAMPLE = contract.KioskConfig(
     v=1, revision=1, counter_name="1 – Tư pháp, Hộ tịch", on_duty="cb-an",

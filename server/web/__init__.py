@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, g, redirect, render_template, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .. import accounts
-from ..store import connect
-from .i18n import LANGS, translate
+from server import accounts
+from server.ingest.store import connect
+from server.web.i18n import LANGS, translate
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def needs(permission: str):
 
 
 def create_app(config, publisher=None) -> Flask:
-    """``publisher`` sends sessions to kiosks (:class:`server.feed.MqttPublisher`);
+    """``publisher`` sends sessions to kiosks (:class:`server.ingest.feed.MqttPublisher`);
     without one, starting a session answers 503."""
     app = Flask(__name__)
     app.config["HAILONG"] = config
@@ -117,7 +117,7 @@ def create_app(config, publisher=None) -> Flask:
     for code in (400, 403, 404, 405, 429):
         app.register_error_handler(code, _error_page)
 
-    from . import api, auth, counter, documents, feed, pages, photos, reasons, users
+    from server.web import api, auth, counter, documents, feed, pages, photos, reasons, users
     app.register_blueprint(feed.bp)
     app.register_blueprint(counter.bp)
     app.register_blueprint(photos.bp)
@@ -127,7 +127,7 @@ def create_app(config, publisher=None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(documents.bp)
-    from . import flags  # ratings held back by the server's own rules (issue 8)
+    from server.web import flags  # ratings held back by the server's own rules (issue 8)
     app.register_blueprint(flags.bp)
     return app
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, request
 
-from .. import alerts, figures, followup, reports
-from . import needs, periods, visibility
-from .pages import fleet_rows, names, queue_filters
+from server.followup import alerts, cases as followup
+from server.reports import figures, report as reports
+from server.web import needs, periods, visibility
+from server.web.pages import fleet_rows, names, queue_filters
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -85,7 +86,7 @@ def report():
 @needs("reports")
 def sipas_indices():
     """The SIPAS factor and overall indices of the period (issue 12)."""
-    from .. import sipas
+    from server.ingest import sipas
     return sipas.indices(g.db, _period())
 
 

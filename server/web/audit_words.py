@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..rollup import LOCAL
-from .i18n import translate
+from server.reports.rollup import LOCAL
+from server.web.i18n import translate
 
 ACTIONS: dict[str, tuple[str, str]] = {
     "case.assigned": ("Giao xử lý cho {assignee}", "Assigned to {assignee}"),

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import (Blueprint, abort, current_app, g, make_response, redirect,
                    render_template, request, url_for)
 
-from .. import accounts
-from . import COOKIE, LANG_COOKIE, same_origin
-from .i18n import LANGS, translate
+from server import accounts
+from server.web import COOKIE, LANG_COOKIE, same_origin
+from server.web.i18n import LANGS, translate
 
 bp = Blueprint("auth", __name__)
 

@@ -4,7 +4,7 @@ served and presses "Mời đánh giá"; the kiosk at their counter then asks tha
 to rate that official for that dossier.
 
 Role ``official`` only (``counter_page``): the page shows no rating and no figure.
-The session goes through :func:`server.feed.open_session`, the same checks and the
+The session goes through :func:`server.ingest.feed.open_session`, the same checks and the
 same path as the HTTP API.
 """
 
@@ -14,8 +14,8 @@ import re
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
-from .. import feed
-from . import needs
+from server.ingest import feed
+from server.web import needs
 
 bp = Blueprint("counter", __name__)
 

@@ -12,10 +12,13 @@ from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, g, redirect, request, url_for
 
-from .. import (accounts, addressee, figures, followup, letters, pdf, report_files, reports,
-               vnformat)
-from . import needs, periods, visibility
-from .i18n import WORDS
+from server.followup import cases as followup
+from server.reports import addressee, figures, letters, pdf, vnformat
+from server.reports import files as report_files
+from server.reports import report as reports
+from server import accounts
+from server.web import needs, periods, visibility
+from server.web.i18n import WORDS
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +113,7 @@ def letter_file(case_id: int, kind: str, fmt: str) -> Response:
     case = followup.get(g.db, case_id)
     if case is None:
         abort(404)
-    from .pages import names, own_case
+    from server.web.pages import names, own_case
     if own_case(case):  # an official prints no letter about their own case (issue 8)
         abort(403)
     try:
@@ -150,7 +153,7 @@ def report_file(key: str, fmt: str) -> Response:
         abort(400, str(e))
     if fmt not in ("xlsx", "csv", "docx", "pdf"):
         abort(404)
-    from .pages import names
+    from server.web.pages import names
     # what the user's role may see (one rule for pages, API and exports: visibility.py)
     data = visibility.report_for(reports.build(g.db, period, names()), g.user)
     if fmt == "xlsx":

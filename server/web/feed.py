@@ -13,7 +13,7 @@ import logging
 
 from flask import Blueprint, current_app, g, request
 
-from .. import feed
+from server.ingest import feed
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""``/flags``: ratings the server's own rules held back (server/door.py), and a
+"""``/flags``: ratings the server's own rules held back (server/ingest/door.py), and a
 leader's button to let a group of them count (the same as ``hailong server
 confirm-flags``). Leaders only: it names officials."""
 
@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
-from .. import accounts, door
-from . import needs
+from server import accounts
+from server.ingest import door
+from server.web import needs
 
 bp = Blueprint("flags", __name__)
 

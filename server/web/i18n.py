@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from hailong import domain
 
-from ..alerts import KINDS as ALERT_KINDS
-from ..followup import OUTCOMES
+from server.followup.alerts import KINDS as ALERT_KINDS
+from server.followup.cases import OUTCOMES
 
 LANGS = ("vi", "en")
 

@@ -11,13 +11,17 @@ from flask import (Blueprint, abort, current_app, g, redirect, render_template, 
 
 import sqlite_utils
 
-from .. import (accounts, alerts, figures, followup, report_periods, reports, vnformat,
-               workdays)
-from .. import fleet as fleet_store
-from ..rollup import LOCAL, day_start, local_day
-from . import audit_words, charts, documents, needs, periods, visibility
-from .i18n import alert_text, translate
-from .reasons import reason_label
+from server.followup import alerts, workdays
+from server.followup import cases as followup
+from server.reports import figures, vnformat
+from server.reports import periods as report_periods
+from server.reports import report as reports
+from server import accounts
+from server.fleet import kiosks as fleet_store
+from server.reports.rollup import LOCAL, day_start, local_day
+from server.web import audit_words, charts, documents, needs, periods, visibility
+from server.web.i18n import alert_text, translate
+from server.web.reasons import reason_label
 
 bp = Blueprint("pages", __name__)
 
@@ -374,7 +378,7 @@ def fleet_rows() -> list[dict]:
 @bp.route("/fleet")
 @needs("fleet")
 def fleet():
-    from server import forward  # issue 12: the province backlog beside the kiosks'
+    from server.ingest import forward  # issue 12: the province backlog beside the kiosks'
     return render_template("fleet.html", rows=fleet_rows(), now=time.time(),
                            forward_backlog=forward.backlog(g.db),
                            forward_oldest=forward.oldest_waiting(g.db),
@@ -436,7 +440,7 @@ def report():
                 if date(yy, 3 * q - 2, 1) <= today]
     choices = months + quarters + [f"{y}-6M", f"{y}-9M", str(y), str(y - 1), str(y - 2)]
     data = visibility.report_for(reports.build(g.db, period, names()), g.user)
-    from .. import sipas  # the SIPAS survey indices of the period (issue 12)
+    from server.ingest import sipas  # the SIPAS survey indices of the period (issue 12)
     # the official Decree 09/2019 periods (15th to 14th) beside the calendar ones
     return render_template("reports.html", period=period, data=data,
                            choices=[figures.parse_period(c) for c in choices]

@@ -14,8 +14,8 @@ import re
 import time
 from datetime import date, timedelta
 
-from .. import figures, report_periods
-from ..rollup import local_day
+from server.reports import figures, periods as report_periods
+from server.reports.rollup import local_day
 
 RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
 # The product's range of dates (figures' one rule): beyond it a period is a typo.

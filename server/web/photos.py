@@ -1,7 +1,7 @@
 """Officials' photos at ``/photos/<name>``, from ``[fleet] photos_dir``.
 
 Open without a login: kiosks fetch them (``kiosk/photos.py``) and have no dashboard
-account. Only roster photo files are served (``server.roster.photo_file``); a photo
+account. Only roster photo files are served (``server.fleet.roster.photo_file``); a photo
 shows a face that already hangs at the counter, nothing more.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, send_file
 
-from ..roster import photo_file
+from server.fleet.roster import photo_file
 
 bp = Blueprint("photos", __name__)
 

@@ -1,6 +1,6 @@
 """Reason labels as the commune configured them (issue 8: custom reasons showed as raw
 codes). The roster's ``low_reasons`` / ``high_reasons`` settings (what the kiosks show,
-``server/roster.py``) come first, then the built-in list, then the code itself."""
+``server/fleet/roster.py``) come first, then the built-in list, then the code itself."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlite3
 
 from flask import Blueprint, g
 
-from .i18n import WORDS
+from server.web.i18n import WORDS
 
 bp = Blueprint("reasons", __name__)
 

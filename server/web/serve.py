@@ -8,7 +8,7 @@ import threading
 
 from waitress.server import create_server
 
-from . import create_app
+from server.web import create_app
 
 log = logging.getLogger(__name__)
 

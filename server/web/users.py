@@ -1,16 +1,16 @@
 """The leader's accounts page (issue 8): disable / enable, remove, reset the password
 of a dashboard account, and link it to the roster official the person also is. Every
 action goes to the audit log; a disabled or removed user's sessions end at once.
-The same actions exist as ``hailong server disable-user`` etc. (``server/leader_cli.py``).
+The same actions exist as ``hailong server disable-user`` etc. (``server/accounts_cli.py``).
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
-from .. import accounts
-from . import needs
-from .i18n import WORDS
+from server import accounts
+from server.web import needs
+from server.web.i18n import WORDS
 
 bp = Blueprint("users", __name__)
 

@@ -21,10 +21,12 @@ from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
-from server import accounts, followup, seed  # noqa: E402
+from server import accounts  # noqa: E402
+from server.followup import cases as followup
+from server.ingest import seed
 from server.config import load_server_config  # noqa: E402
-from server.store import connect  # noqa: E402
-from server.watch import Watcher  # noqa: E402
+from server.ingest.store import connect  # noqa: E402
+from server.followup.watch import Watcher  # noqa: E402
 from server.web.serve import WebServer  # noqa: E402
 
 PAGES = [

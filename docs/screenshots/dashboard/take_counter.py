@@ -22,11 +22,12 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
-from server import accounts, feed  # noqa: E402
+from server import accounts  # noqa: E402
+from server.ingest import feed
 from server.config import load_server_config  # noqa: E402
-from server.fleet import Fleet  # noqa: E402
-from server.roster import Roster  # noqa: E402
-from server.store import connect  # noqa: E402
+from server.fleet.kiosks import Fleet  # noqa: E402
+from server.fleet.roster import Roster  # noqa: E402
+from server.ingest.store import connect  # noqa: E402
 from server.web.serve import WebServer  # noqa: E402
 
 

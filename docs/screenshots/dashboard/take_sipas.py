@@ -26,8 +26,8 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from hailong import sipas  # noqa: E402
 from server import accounts  # noqa: E402
 from server.config import load_server_config  # noqa: E402
-from server.store import Store  # noqa: E402
-from server.watch import Watcher  # noqa: E402
+from server.ingest.store import Store  # noqa: E402
+from server.followup.watch import Watcher  # noqa: E402
 from server.web.serve import WebServer  # noqa: E402
 
 # how likely each factor's answer is satisfied in the sample (the procedure lags)

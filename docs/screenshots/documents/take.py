@@ -18,9 +18,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 
-from server import figures, letters, pdf, report_files, reports, rollup, seed  # noqa: E402
-from server.rollup import day_start  # noqa: E402
-from server.store import connect  # noqa: E402
+from server.reports import figures, letters, pdf, files as report_files, report as reports, rollup  # noqa: E402
+from server.ingest import seed
+from server.reports.rollup import day_start  # noqa: E402
+from server.ingest.store import connect  # noqa: E402
 
 WHEN = day_start(date(2026, 11, 5)) + 9 * 3600
 SETTINGS = letters.Settings(signer=letters.Signer("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH",
