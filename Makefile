@@ -15,7 +15,7 @@ DEB_PACKAGES := mosquitto mosquitto-clients fonts-dejavu-core fonts-noto-core \
                 libreoffice-writer-nogui fonts-liberation2 espeak-ng \
                 postgresql postgresql-client
 
-.PHONY: setup system-packages test demo bench screenshots voice clean
+.PHONY: setup system-packages test demo demo-province bench screenshots voice clean
 
 setup: system-packages $(BIN)/.installed
 
@@ -45,6 +45,10 @@ test: setup
 
 demo: setup
 	$(BIN)/hailong demo
+
+# A province on PostgreSQL (127.0.0.1:5432, or HAILONG_PG) and 3 communes forwarding to it.
+demo-province: setup
+	$(BIN)/hailong demo --province
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -1,0 +1,117 @@
+"""Issue 12, item 6: ``hailong demo --province`` runs a province and its communes on
+one machine. Two communes, each with its own broker, server and simulated kiosk,
+forward to a province server on PostgreSQL (a database of this test's own); the
+province comes to hold both communes' ratings, seeded and live, and no contact; Ctrl-C
+stops every process the demo started."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+
+from conftest import wait_until
+from helpers import hailong
+from province_support import PG_ADMIN
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDED = 2000
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (from /proc: children started in sessions of their
+    own are still its children)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_demo_province_two_communes(tmp_path):
+    database = f"hailong_t_demo_{secrets.token_hex(4)}"
+    state = tmp_path / "state"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["HAILONG_PG"] = PG_ADMIN
+    out = tmp_path / "demo.out"
+    with open(out, "w") as f:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "hailong", "demo", "--province", "--communes", "2",
+             "--kiosks", "1", "--every", "1", "--seed-ratings", str(SEEDED),
+             "--duration", "600", "--state", str(state), "--pg-database", database],
+            cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
+    children: set[int] = set()
+    try:
+        wait_until(lambda: "Ctrl-C stops" in out.read_text() or demo.poll() is not None,
+                   timeout=120, interval=0.5, message="the demo up")
+        text = out.read_text()
+        assert demo.poll() is None, text
+        urls = dict(re.findall(r"^  (\S+)\s+(http://127\.0\.0\.1:\d+/)", text, re.M))
+        assert set(urls) == {"xa-an-phu", "xa-binh-minh", "province"}, text
+        assert "login chutich / hailong-demo" in text
+        conf = state / "province" / "province.toml"
+        assert f"province stats --config {conf}" in text
+
+        def figures() -> dict:
+            return json.loads(hailong("province", "stats", "--config", str(conf),
+                                      "--json").stdout)
+
+        # seeded and live ratings (the kiosks' come after the seeded ones) from both
+        wait_until(lambda: all(figures()["by_commune"].get(c, 0) > SEEDED
+                               for c in ("xa-an-phu", "xa-binh-minh")),
+                   timeout=120, interval=2, message="both communes' live ratings forwarded")
+        held = figures()
+        assert held["contacts"] == 0 and held["ratings"] == held["distinct_ids"], held
+        page = requests.get(urls["province"] + "?days=365", timeout=10).text
+        assert "xa-an-phu" in page and "xa-binh-minh" in page
+        for c in ("xa-an-phu", "xa-binh-minh"):
+            assert requests.get(urls[c] + "login", timeout=10).status_code == 200
+
+        children = descendants(demo.pid)
+        # 3 brokers, the province server, 2 commune servers, 2 uplinks, 1 kiosk screen
+        assert len(children) >= 9, children
+        started = time.monotonic()
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(timeout=60) == 0
+        stopping = time.monotonic() - started
+        assert "demo stopped" in out.read_text()
+        left = [p for p in children if alive(p)]
+        assert not left, [Path(f"/proc/{p}/cmdline").read_bytes() for p in left]
+        assert stopping < 30, f"{stopping:.0f} s to stop"
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+        for p in children:
+            if alive(p):
+                os.kill(p, signal.SIGKILL)
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
