@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from waitress.server import create_server
 
@@ -36,8 +37,18 @@ class WebServer:
 
     def stop(self) -> None:
         self._server.close()
-        if self._thread:
-            self._thread.join(timeout=10)
+        if not self._thread:
+            return
+        # close() only stops new connections; waitress's loop runs while any is open,
+        # and a browser's idle keep-alive one stays up to channel_timeout (120 s). So
+        # close the idle ones (waitress's own maintenance() way), again as requests
+        # under way finish.
+        deadline = time.monotonic() + 10
+        while self._thread.is_alive() and time.monotonic() < deadline:
+            for channel in list(self._server.active_channels.values()):
+                if not channel.requests:
+                    channel.will_close = True
+            self._thread.join(timeout=0.1)
 
     def __enter__(self) -> WebServer:
         self.start()
