@@ -239,11 +239,15 @@ def run_citizens(communes: list[Commune], every: float, duration: float | None,
     kiosks = [(c, n) for c in communes for n in range(len(c.layout))]
     rng = random.Random()
     started = time.monotonic()
-    while not stop.wait(every / len(kiosks)):
-        c, n = rng.choice(kiosks)
-        c.citizen(n, rng)
-        if duration is not None and time.monotonic() - started >= duration:
-            break
+    try:
+        while not stop.wait(every / len(kiosks)):
+            c, n = rng.choice(kiosks)
+            c.citizen(n, rng)
+            if duration is not None and time.monotonic() - started >= duration:
+                break
+    finally:  # no keep-alive connection of ours left open while the servers stop
+        for c in communes:
+            c.queue.close()
 
 
 @click.command()

@@ -61,10 +61,14 @@ def prepare_database(admin_url: str, name: str) -> tuple[str, bool]:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
                 made = True
     except psycopg.Error as e:
-        text = " ".join(str(e).split())[:200] or type(e).__name__
+        text = " ".join(str(e).split()).split(" failed: ")[-1][:200] or type(e).__name__
+        down = isinstance(e, psycopg.OperationalError) and (
+            "refused" in text or "timeout" in text or "could not" in text)
         raise click.ClickException(
-            f"PostgreSQL is not reachable at {shown(admin_url)} ({text}): start it "
-            "(`make setup` does) or name another server with --pg or HAILONG_PG") from None
+            (f"PostgreSQL is not reachable at {shown(admin_url)}: {text} Start it (`make "
+             "setup` does) or name another server with --pg or HAILONG_PG." if down else
+             f"PostgreSQL at {shown(admin_url)} refused the demo: {text} (--pg or "
+             "HAILONG_PG: an admin URL that may create databases)")) from None
     parts = urlsplit(admin_url)
     return urlunsplit(parts._replace(path=f"/{name}")), made
 

@@ -105,7 +105,11 @@ def test_demo_province_two_communes(tmp_path):
         assert "demo stopped" in out.read_text()
         left = [p for p in children if alive(p)]
         assert not left, [Path(f"/proc/{p}/cmdline").read_bytes() for p in left]
-        assert stopping < 30, f"{stopping:.0f} s to stop"
+        assert stopping < 15, f"{stopping:.0f} s to stop"
+        # each stopped by itself, none SIGKILLed for taking too long
+        for log in ("xa-an-phu/server.log", "xa-binh-minh/server.log",
+                    "province/province.log"):
+            assert "server stopped" in (state / log).read_text().splitlines()[-1], log
     finally:
         if demo.poll() is None:
             demo.kill()
@@ -115,3 +119,14 @@ def test_demo_province_two_communes(tmp_path):
                 os.kill(p, signal.SIGKILL)
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def test_demo_province_says_when_postgresql_is_not_there(tmp_path):
+    from hailong.broker import free_port
+    env = {**os.environ, "HAILONG_PG": f"postgresql://postgres@127.0.0.1:{free_port()}/postgres"}
+    out = subprocess.run([sys.executable, "-m", "hailong", "demo", "--province", "--state",
+                          str(tmp_path / "state")], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.startswith("Error: PostgreSQL is not reachable at postgresql://")
+    assert len(out.stderr.strip().splitlines()) == 1 and "HAILONG_PG" in out.stderr
