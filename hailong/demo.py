@@ -278,6 +278,11 @@ def demo(state: str | None, kiosks: int, every: float, duration: float | None,
          pg_database: str) -> None:
     """Run broker, server and simulated kiosks on this machine (with --province: a
     province server and several communes)."""
+    if not with_province:  # said on the command line, they would be ignored silently
+        ctx = click.get_current_context()
+        for name in ("communes", "pg", "pg_database"):
+            if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE:
+                raise click.UsageError(f"--{name.replace('_', '-')} goes with --province")
     folder = Path(state or ("state/demo-province" if with_province else "state/demo")
                   ).resolve()
     folder.mkdir(parents=True, exist_ok=True)

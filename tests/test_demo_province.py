@@ -130,3 +130,6 @@ def test_demo_province_says_when_postgresql_is_not_there(tmp_path):
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert out.stderr.startswith("Error: PostgreSQL is not reachable at postgresql://")
     assert len(out.stderr.strip().splitlines()) == 1 and "HAILONG_PG" in out.stderr
+    out = subprocess.run([sys.executable, "-m", "hailong", "demo", "--communes", "2"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "--communes goes with --province" in out.stderr
