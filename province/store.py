@@ -59,10 +59,23 @@ PHONE_LIKE = r"\+?[0-9][0-9 .-]{7,}"
 
 def connect(url: str, size: int = 4) -> ConnectionPool:
     pool = ConnectionPool(url, min_size=1, max_size=size, open=True,
-                          kwargs={"autocommit": False})
+                          kwargs={"autocommit": False},
+                          check=lambda conn: _check(pool, conn))
     pool.wait(timeout=30)
     migrate(pool)
     return pool
+
+
+def _check(pool: ConnectionPool, conn) -> None:
+    """Checked on checkout: after PostgreSQL restarts every idle connection is dead, and
+    unchecked each was handed out once more and failed (an ingest batch, a dashboard
+    page). One found dead: replace them all now, not one per backoff round (the pool
+    waits 1, 2, 4 s between failed checks)."""
+    try:
+        ConnectionPool.check_connection(conn)
+    except Exception:
+        pool.check()
+        raise
 
 
 def migrate(pool: ConnectionPool) -> list[str]:
