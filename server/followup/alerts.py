@@ -148,18 +148,20 @@ def _raise_many(conn: sqlite3.Connection, items: list[tuple], webhooks: tuple[st
     with conn:
         for key, kind, subject, message, payload, *quiet in fresh:
             route = route_of(kind, payload)
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO alerts (key, at, kind, subject, message, payload, "
-                "case_id, route) VALUES (?,?,?,?,?,?,?,?)",
+            made = conn.execute(
+                "INSERT INTO alerts (key, at, kind, subject, message, payload, "
+                "case_id, route) VALUES (?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (key) DO NOTHING RETURNING id",
                 [key, now, kind, subject, message, json.dumps(payload, ensure_ascii=False),
-                 payload.get("case"), route])
-            if cur.rowcount:
-                ids.append(cur.lastrowid)
+                 payload.get("case"), route]).fetchall()  # all: SQLite finishes the statement
+            if made:
+                alert_id = made[0][0]
+                ids.append(alert_id)
                 later = route not in immediate
                 conn.executemany(
                     "INSERT INTO alert_deliveries (alert_id, webhook, next_at, digest) "
                     "VALUES (?,?,?,?)",
-                    [(cur.lastrowid, url, digest_at if later else now, int(later))
+                    [(alert_id, url, digest_at if later else now, int(later))
                      for url in webhooks if not quiet and _wants(settings, url, route)])
                 log.info("alert %s: %s", kind, message)
         conn.executemany("UPDATE cases SET alerted = 1 WHERE id = ?", [(i,) for i in mark_cases])
@@ -194,10 +196,8 @@ def _fold_floods(fresh: list[tuple], settings) -> list[tuple]:
 
 
 def _lookup(conn: sqlite3.Connection, table: str) -> dict[str, str]:
-    """id -> name from the roster's tables (issue 5), if this store has them."""
-    cols = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-    if not {"id", "name"} <= cols:
-        return {}
+    """id -> name from the roster's tables (issue 5; every store has them since the
+    roster's migrations run on open, server/ingest/store.py SCHEMA_MODULES)."""
     return {k: v for k, v in conn.execute(f"SELECT id, name FROM {table}") if v}
 
 
