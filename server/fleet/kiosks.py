@@ -126,11 +126,11 @@ class Fleet:
         log.info("revoked kiosk %s", kiosk)
 
     def active(self) -> list[dict]:
-        return list(self.db["enrolled_kiosks"].rows_where(
-            "revoked_at IS NULL", order_by="id"))
+        rows = self.db.query("SELECT * FROM enrolled_kiosks WHERE revoked_at IS NULL")
+        return sorted(rows, key=lambda r: r["id"])  # by code point, on either engine
 
     def get(self, kiosk: str) -> dict | None:
-        rows = list(self.db["enrolled_kiosks"].rows_where("id = ?", [kiosk]))
+        rows = list(self.db.query("SELECT * FROM enrolled_kiosks WHERE id = ?", [kiosk]))
         return rows[0] if rows else None
 
     # --- where the broker files live ------------------------------------------------
