@@ -20,6 +20,9 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
             "and reports, e.g. 'UBND xã Tân Lập'"),
     Setting("store", "path", Path, "hailong.db", "the server's SQLite file (relative to this "
             "file)"),
+    Setting("store", "url", str, "", "a PostgreSQL database instead of the SQLite file, "
+            "e.g. 'postgresql://hailong@localhost/hailong' (docs/postgresql.md); empty: "
+            "SQLite at [store] path", secret=True),
     *BROKER_SETTINGS,
     Setting("ingest", "max_batch_messages", int, 64, "MQTT messages stored per transaction",
             minimum=1, maximum=1000),

@@ -123,7 +123,7 @@ class Forwarder:
         self.config = config
         p = config.province
         self.commune = config.server.commune
-        self.db = connect(config.store.path)
+        self.db = connect(config.store)
         self.username = p.username or self.commune
         broker = SimpleNamespace(username=self.username, password=p.password,
                                  tls_ca=p.tls, keepalive=30, host=p.host, port=p.port)

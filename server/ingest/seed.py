@@ -188,7 +188,7 @@ def enrol_demo(config_path, kiosks: int) -> None:
     from server.ingest.store import connect
 
     config = load_server_config(config_path)
-    db = connect(config.store.path)
+    db = connect(config.store)
     try:
         fleet, roster = Fleet(db, config.server.commune), Roster(db)
         names = {o: name for _, _, officials in COUNTERS for o, name in officials}
@@ -211,7 +211,7 @@ def prepare_demo(config_path, ratings: int = 50_000) -> tuple[str, str]:
     from server.ingest.store import connect
 
     config = load_server_config(config_path)
-    db = connect(config.store.path)
+    db = connect(config.store)
     try:
         if not db.execute("SELECT 1 FROM ratings LIMIT 1").fetchone():
             seed(db, ratings, commune=config.server.commune,

@@ -21,7 +21,7 @@ from sqlite_utils import Migrations
 from hailong import database
 from sync import contract
 
-from server.ingest import clock, door, sipas
+from server.ingest import clock, door, engine, sipas
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,11 @@ def m001_ratings(db: sqlite_utils.Database) -> None:
     }, pk=("kiosk", "boot_id"))
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open the store (creating or upgrading it); WAL and FULL sync on every connection."""
+def connect(where) -> sqlite_utils.Database:
+    """Open the store (creating or upgrading it): ``where`` is the ``[store]`` section,
+    a SQLite path or a PostgreSQL URL (server/ingest/engine.py). SQLite: WAL and FULL
+    sync on every connection."""
+    path = engine.target(where)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -91,9 +94,9 @@ class Store:
     """Writes ratings and kiosk status; call inside ``database.immediate(store.db)``
     to group several messages in one transaction (``ingest`` does)."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.db = connect(path)
+    def __init__(self, where):
+        self.target = engine.target(where)  # a SQLite path or a PostgreSQL URL
+        self.db = connect(where)
         self.anchors = clock.Anchors()  # boot anchors cache; cleared on rollback
         self.door: door.Door | None = None  # the server's plausibility rules (ingest sets it)
 

@@ -17,6 +17,8 @@ from pathlib import Path
 from hailong import database
 from hailong.errors import HailongError
 
+from server.ingest import engine
+
 FIX = ("stop here: keep the file, then recover it with "
        "`sqlite3 {path} .recover | sqlite3 {path}.recovered` and move "
        "{path}.recovered into its place (or restore the last backup), then start again")
@@ -26,9 +28,13 @@ class StoreDamaged(HailongError, RuntimeError):
     """The server store failed its integrity or write check at start."""
 
 
-def check(path: str | Path) -> None:
-    """Raise StoreDamaged if the store at ``path`` is damaged or cannot be written.
-    A missing file is fine (a fresh store is made)."""
+def check(where) -> None:
+    """Raise StoreDamaged if the store ``where`` names (the ``[store]`` section or a
+    path) is damaged or cannot be written. A missing file is fine (a fresh store is
+    made)."""
+    path = engine.target(where)
+    if engine.is_postgres(path):
+        return
     path = Path(path)
     if not path.exists():
         return
