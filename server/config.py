@@ -154,6 +154,10 @@ def load_server_config(path, **kw) -> Config:
     if not valid_id(config.server.commune):
         raise ConfigError(f"{config.path}: [server] commune: {config.server.commune!r} must be "
                           "lower-case letters, digits, '-' or '_' (it is part of MQTT topics)")
+    url = config.store.url
+    if url and not url.startswith(("postgresql://", "postgres://")):  # issue 12
+        raise ConfigError(f"{config.path}: [store] url: must start with postgresql:// "
+                          "(or leave it empty for SQLite at [store] path)")
     if config.province.enabled and not config.province.host:  # issue 12
         raise ConfigError(f"{config.path}: [province] host: required when forwarding to the "
                           "province is enabled")

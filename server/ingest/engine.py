@@ -27,6 +27,24 @@ def is_postgres(where) -> bool:
     return isinstance(t, str) and t.startswith(PG_SCHEMES)
 
 
+def name(db) -> str:
+    """``"postgresql"`` or ``"sqlite"``: the engine of an open store (a migration
+    branches on it only where the two cannot share one statement)."""
+    return getattr(db, "engine", "sqlite")
+
+
+def connect_postgres(url: str, migration_sets):
+    """Open a PostgreSQL store (a pooled connection), creating or upgrading its schema."""
+    from server.ingest import pg, pgschema
+    db = pg.Database(url)
+    try:
+        pgschema.migrate(db, *migration_sets)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
 def describe(where) -> str:
     """The store named for a log line or message: a URL without its password."""
     t = target(where)

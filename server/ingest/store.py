@@ -51,6 +51,8 @@ def m001_ratings(db: sqlite_utils.Database) -> None:
         "id": str, "commune": str, "online": int, "last_seen": float, "status": str,
         "clock_skew": float,
     }, pk="id")
+    if engine.name(db) == "postgresql":  # clock.py follows one boot's rows by rowid
+        db.execute("CREATE INDEX ratings_boot_rowid ON ratings (kiosk, boot_id, rowid)")
     db["boot_anchors"].create({
         "kiosk": str, "boot_id": str, "synced_offset": float, "bound_offset": float,
     }, pk=("kiosk", "boot_id"))
@@ -61,14 +63,16 @@ def connect(where) -> sqlite_utils.Database:
     a SQLite path or a PostgreSQL URL (server/ingest/engine.py). SQLite: WAL and FULL
     sync on every connection."""
     path = engine.target(where)
+    sets = (migrations, *(importlib.import_module(m).migrations for m in SCHEMA_MODULES))
+    if engine.is_postgres(path):
+        return engine.connect_postgres(path, sets)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     db = sqlite_utils.Database(conn)
-    database.migrate(db, path, migrations,
-                     *(importlib.import_module(m).migrations for m in SCHEMA_MODULES))
+    database.migrate(db, path, *sets)
     return db
 
 

@@ -33,9 +33,11 @@ OPEN_ENDPOINTS = {"auth.login", "static", "auth.set_lang", "photos.photo",
 
 
 class Databases:
-    """One SQLite connection per server thread (waitress reuses its threads)."""
+    """One store connection per server thread (waitress reuses its threads): SQLite, or
+    one from the PostgreSQL pool (server/ingest/engine.py)."""
 
     def __init__(self, store):
+        self.store = store
         self.path = engine.target(store)
         connect(store).close()  # create or upgrade the schema once, up front
         self._local = threading.local()
@@ -43,9 +45,7 @@ class Databases:
     def get(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA synchronous=FULL")
+            conn = connect(self.store).conn  # the store's pragmas, as every connection
             self._local.conn = conn
         return conn
 
