@@ -31,7 +31,7 @@ def load(folder: Path, extra: str = ""):
 
 
 def add_users(config) -> None:
-    with Store(config.store.path) as store:
+    with Store(config.store) as store:
         for role in ROLES:
             accounts.add_user(store.db.conn, role, role, PASSWORD)
 
@@ -56,7 +56,7 @@ def rating(score: int, *, official: str = "cb-an", counter: str = "q1", kiosk: s
 
 def store_ratings(config, raws: list[bytes], kiosk: str = "k01") -> list[contract.Rating]:
     """Through Store.add_ratings, as ingest stores them; returns the new ratings."""
-    with Store(config.store.path) as store:
+    with Store(config.store) as store:
         with store.db.atomic():
             result = store.add_ratings("xa-test", kiosk, raws, time.time())
     return result.new

@@ -59,7 +59,7 @@ def hostile(tmp_path):
         if b"contact" in r else {})}).encode() for r in raws]
     new = store_ratings(config, raws)
     assert len(new) == len(PATTERNS) + 1
-    db = connect(config.store.path)
+    db = connect(config.store)
     roster = Roster(sqlite_utils.Database(db.conn))
     for i, text in enumerate(PATTERNS):
         roster.add_official(f"cb-{i}", text)
@@ -68,7 +68,7 @@ def hostile(tmp_path):
     with Watcher(config) as w:
         w.on_new_ratings(new)
         w.round()
-    db = connect(config.store.path)
+    db = connect(config.store)
     n_cases = db.conn.execute("SELECT count(*) FROM cases").fetchone()[0]
     for case_id in range(1, n_cases + 1):
         followup.add_note(db.conn, case_id, PATTERNS[case_id % len(PATTERNS)], "leader")
@@ -143,7 +143,7 @@ def test_every_export_of_hostile_text(hostile):
         assert r.status_code == 200, (key, "docx", r.status_code)
         text = _check_docx(r.data, f"{key}.docx")
         assert "abcd" in text or not has_data  # the text is kept, only the control character goes
-    db = connect(config.store.path)
+    db = connect(config.store)
     for case_id in range(1, n_cases + 1):
         # close them as valid or not, so every kind of letter is made (issue 10: an
         # apology only for a valid complaint, a reply only with its result)
@@ -169,7 +169,7 @@ def test_every_export_of_hostile_text(hostile):
 def test_letters_and_reports_directly(hostile):
     """The library calls too (the CLI and any future caller), not only the routes."""
     config, _, _ = hostile
-    db = connect(config.store.path)
+    db = connect(config.store)
     data = reports.build(db.conn, figures.parse_period("quarter"),
                          {f"cb-{i}": t for i, t in enumerate(PATTERNS)})
     _check_xlsx(reports.to_xlsx(data, "UBND xã\x00 =Tân Lập"), "to_xlsx")

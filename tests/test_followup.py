@@ -22,7 +22,7 @@ from dashboard_support import load, rating, store_ratings
 
 
 def _cases(config) -> list[dict]:
-    db = connect(config.store.path)
+    db = connect(config.store)
     try:
         return followup.queue(db.conn, state="all")
     finally:
@@ -61,7 +61,7 @@ def test_threshold_is_configurable(tmp_path):
 def test_escalation_and_states(tmp_path):
     config = load(tmp_path)
     store_ratings(config, [rating(1)])
-    db = connect(config.store.path)
+    db = connect(config.store)
     conn = db.conn
     followup.open_cases(conn, low_at_or_below=0, deadline_days=1, now=time.time() - 2 * 86400)
     assert followup.escalate_overdue(conn) == [1]
@@ -85,7 +85,7 @@ def test_escalation_and_states(tmp_path):
 def test_contacts_deleted_after_retention(tmp_path):
     config = load(tmp_path)
     store_ratings(config, [rating(1, phone="0987654321")])
-    db = connect(config.store.path)
+    db = connect(config.store)
     followup.open_cases(db.conn, low_at_or_below=0, deadline_days=3)
     case = followup.get(db.conn, 1)
     assert followup.contact(db.conn, case)["phone"] == "0987654321"
@@ -102,7 +102,7 @@ def test_repeated_low_ratings_raise_one_alert(tmp_path):
         w.on_new_ratings(new)
         w.round()
         w.round()
-    db = connect(config.store.path)
+    db = connect(config.store)
     repeated = alerts.listing(db.conn, kinds=("official-repeated",))
     db.close()
     assert len(repeated) == 1 and repeated[0]["payload"]["low"] == 4
@@ -110,7 +110,7 @@ def test_repeated_low_ratings_raise_one_alert(tmp_path):
 
 def test_kiosk_offline_and_backlog_alerts(tmp_path):
     config = load(tmp_path, "[alerts]\nkiosk_offline_minutes = 1\nbacklog_over = 10\n")
-    db = connect(config.store.path)
+    db = connect(config.store)
     db.conn.execute("INSERT INTO kiosks (id, commune, online, last_seen, status) VALUES "
                     "('k09', 'xa-test', 0, ?, ?)",
                     [time.time() - 600, json.dumps({"backlog": 50})])
@@ -150,7 +150,7 @@ def test_webhook_retried_with_backoff(tmp_path, style):
         config = load(tmp_path, f'[alerts]\nwebhooks = ["{url}"]\nstyle = "{style}"\n'
                                 f'telegram_chat_id = "-100"\n')
         store_ratings(config, [rating(1)])
-        db = connect(config.store.path)
+        db = connect(config.store)
         conn = db.conn
         followup.open_cases(conn, low_at_or_below=0, deadline_days=3)
         alerts.check(conn, config.alerts, (url,))
@@ -186,7 +186,7 @@ def test_sql_levels_match_the_domain(tmp_path):
 def test_rollup_follows_new_ratings_and_rebuild_agrees(tmp_path):
     config = load(tmp_path)
     store_ratings(config, [rating(s) for s in (1, 2, 3, 4, 4)])
-    db = connect(config.store.path)
+    db = connect(config.store)
     conn = db.conn
     rollup.catch_up(conn)
     store_ratings(config, [rating(4, official="cb-binh", reasons=("smiled",))])

@@ -113,7 +113,7 @@ def test_case_page_form_sets_the_addressee_and_offers_the_fitting_letters(tmp_pa
     add_users(config)
     store_ratings(config, [rating(1, reasons=("harassment",))])
     from server.ingest.store import connect
-    db = connect(config.store.path)
+    db = connect(config.store)
     followup.open_cases(db.conn, low_at_or_below=0, deadline_days=3)
     client = create_app(config).test_client()
     login(client, "office")
@@ -147,7 +147,7 @@ def test_addressee_is_erased_after_the_retention(tmp_path):
     from server.ingest.store import connect
     config = load(tmp_path)
     store_ratings(config, [rating(1), rating(1)])
-    db = connect(config.store.path)
+    db = connect(config.store)
     followup.open_cases(db.conn, low_at_or_below=0, deadline_days=3)
     for case_id in (1, 2):
         addressee.set_(db.conn, case_id, "Lê Thị Hoa", "thôn Đông", "office")

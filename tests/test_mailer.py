@@ -69,7 +69,7 @@ def test_monthly_and_quarterly_reports_once_per_period(tmp_path, smtp):
     store_ratings(config, [rating(4, at=day_start(date(2026, 11, 10)) + 9 * 3600 + i)
                            for i in range(1500)] +
                   [rating(1, at=day_start(date(2026, 11, 11)) + 9 * 3600)])
-    db = connect(config.store.path)
+    db = connect(config.store)
     rollup.rebuild(db.conn)
     db.close()
 
@@ -116,7 +116,7 @@ def test_calendar_periods_and_the_running_thread(tmp_path, smtp):
     subjects = sorted(m["Subject"] for m in inbox.messages)
     assert subjects == ["[Hài Lòng] Báo cáo Quý 4/2026 — UBND xã Tân Lập",
                         "[Hài Lòng] Báo cáo Tháng 12/2026 — UBND xã Tân Lập"]
-    db = connect(config.store.path)
+    db = connect(config.store)
     rows = db.execute("SELECT kind, period FROM sent_reports ORDER BY kind").fetchall()
     db.close()
     assert rows == [("month", "2026-12"), ("quarter", "2026-Q4")]

@@ -30,7 +30,7 @@ def _store(config, spec: list[tuple[int, date, int]], **kw) -> None:
 
 
 def _rebuilt(config):
-    db = connect(config.store.path)
+    db = connect(config.store)
     rollup.rebuild(db.conn)
     return db
 

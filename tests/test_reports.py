@@ -47,7 +47,7 @@ def _seed_quarter(config):
         rating(1, official="cb-binh", counter="q2", at=q3, suspect="burst"),
         rating(4, official="cb-binh", counter="q2", at=q2),
     ])
-    db = connect(config.store.path)
+    db = connect(config.store)
     rollup.rebuild(db.conn)
     followup.open_cases(db.conn, low_at_or_below=0, deadline_days=3)
     followup.close(db.conn, 1, "apologised", "leader")

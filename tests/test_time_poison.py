@@ -121,7 +121,7 @@ def old_poisoned_store(config) -> str:
     one in 2191 (one with a call-back number), a poisoned boot anchor, one good row.
     Returns the good row's id."""
     add_users(config)
-    with Store(config.store.path) as store:
+    with Store(config.store) as store:
         with store.db.conn:
             good = record(clock_synced=True, created_at=NOW - 3600, score=3)
             store.add_ratings(COMMUNE, "k01", [json.dumps(good).encode()], NOW)
@@ -152,7 +152,7 @@ def test_unplaceable_rows_are_quarantined_and_the_server_starts(tmp_path):
     conn.close()
     with Watcher(config) as w:  # start-up: must not raise
         w.round()
-    with Store(config.store.path) as store:
+    with Store(config.store) as store:
         rows = {r["id"]: r for r in store.db["ratings"].rows}
         assert list(rows) == [good]
         assert store.db["quarantine"].count == 3

@@ -29,7 +29,7 @@ def _cli(conf, *args, stdin: str = "") -> subprocess.CompletedProcess:
 
 
 def _audit_actions(config) -> list[tuple[str, str, str]]:
-    db = connect(config.store.path)
+    db = connect(config.store)
     try:
         return [(a["username"], a["action"], a["target"])
                 for a in accounts.audit_trail(db.conn)]
@@ -41,7 +41,7 @@ def _audit_actions(config) -> list[tuple[str, str, str]]:
 def dash(tmp_path):
     config = load(tmp_path)
     add_users(config)
-    db = connect(config.store.path)
+    db = connect(config.store)
     roster = Roster(sqlite_utils.Database(db.conn))
     roster.add_official("cb-an", "Nguyễn Văn An")
     roster.add_official("cb-binh", "Trần Thị Bình")
@@ -139,7 +139,7 @@ def test_leader_page_manages_accounts(dash):
 
 def test_official_cannot_act_on_own_cases(dash):
     config, app = dash
-    db = connect(config.store.path)
+    db = connect(config.store)
     accounts.add_user(db.conn, "an", "office", PASSWORD, official="cb-an")
     own = followup.queue(db.conn, official="cb-an")[0]["id"]
     other = followup.queue(db.conn, official="cb-binh")[0]["id"]
@@ -166,7 +166,7 @@ def test_official_cannot_act_on_own_cases(dash):
     r = leader.post(f"/cases/{own}", data={"action": "assign", "assignee": "an",
                                            "csrf_token": csrf_of(page)})
     assert "error" in r.location
-    db = connect(config.store.path)
+    db = connect(config.store)
     case = followup.get(db.conn, own)
     db.close()
     assert case["state"] == "open" and case["assignee"] is None

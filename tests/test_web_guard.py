@@ -182,7 +182,7 @@ def test_every_period_parameter_answers_400_at_the_edges(app):
 def test_throttle_counts_are_one_transaction(tmp_path):
     """Library level: claims from many connections at once never exceed the free ones."""
     config = load(tmp_path)
-    connect(config.store.path).close()
+    connect(config.store).close()
     got: list[float] = []
     lock = threading.Lock()
     gate = threading.Barrier(12)

@@ -142,7 +142,7 @@ def test_post_without_csrf_is_refused(dash):
         r = client.post("/cases/1", data=data)
         assert r.status_code == 400
     assert client.post("/logout").status_code == 400
-    db = connect(config.store.path)
+    db = connect(config.store)
     assert followup.get(db.conn, 1)["state"] == "open"
     db.close()
 
@@ -162,7 +162,7 @@ def test_case_flow_with_audit_trail(dash):
     page = client.get("/cases/1").get_data(as_text=True)
     assert "0912345678" not in page  # closed: the number is no longer shown
     assert "Đã xin lỗi người dân" in page and "Đã gọi điện xin lỗi" in page
-    db = connect(config.store.path)
+    db = connect(config.store)
     actions = [a["action"] for a in accounts.audit_trail(db.conn, "case:1")]
     db.close()
     assert actions[:3] == ["case.closed", "case.note", "case.assigned"]
@@ -188,7 +188,7 @@ def test_names_and_notes_are_escaped(tmp_path):
     with Watcher(config) as w:
         w.on_new_ratings(new)
         w.round()
-    db = connect(config.store.path)
+    db = connect(config.store)
     followup.add_note(db.conn, 1, f"note {evil}", "leader")
     db.conn.execute("CREATE TABLE IF NOT EXISTS officials (id TEXT PRIMARY KEY, name TEXT)")
     db.conn.execute("INSERT OR REPLACE INTO officials (id, name) VALUES ('cb-x', ?)", [evil])

@@ -43,7 +43,7 @@ def test_three_working_days_across_holidays(opened, due):
 def test_cases_get_working_day_deadlines(tmp_path):
     config = load(tmp_path)
     store_ratings(config, [rating(1)])
-    db = connect(config.store.path)
+    db = connect(config.store)
     followup.open_cases(db.conn, low_at_or_below=0, deadline_days=3, now=_at(2026, 2, 13))
     due = datetime.fromtimestamp(followup.get(db.conn, 1)["deadline"], LOCAL)
     db.close()
@@ -53,7 +53,7 @@ def test_cases_get_working_day_deadlines(tmp_path):
 def test_deadline_changed_with_a_reason_in_the_audit(tmp_path):
     config = load(tmp_path)
     store_ratings(config, [rating(1)])
-    db = connect(config.store.path)
+    db = connect(config.store)
     conn = db.conn
     followup.open_cases(conn, low_at_or_below=0, deadline_days=3)
     with pytest.raises(followup.CaseError):

@@ -65,7 +65,7 @@ class ReportMailer:
     def __init__(self, config, clock: Callable[[], float] = time.time):
         self.config = config
         self.clock = clock
-        self._db = connect(config.store.path)
+        self._db = connect(config.store)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

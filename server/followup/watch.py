@@ -35,13 +35,13 @@ PURGE_EVERY = 3600.0  # seconds between deletions of expired call-back numbers
 class Watcher:
     def __init__(self, config):
         self.config = config
-        self._callback_db = connect(config.store.path)
+        self._callback_db = connect(config.store)
         # What the callback writes (cases, daily figures) is derived from ratings that
         # ingest has already committed with FULL sync, and start-up derives it again, so
         # its commits need not wait for the disk: the writer thread stays quick.
         self._callback_db.execute("PRAGMA synchronous=NORMAL")
-        self._db = connect(config.store.path)
-        self._delivery_db = connect(config.store.path)
+        self._db = connect(config.store)
+        self._delivery_db = connect(config.store)
         self._wake = threading.Event()
         self._deliver = threading.Event()
         self._stop = threading.Event()

@@ -42,6 +42,8 @@ from sync import contract
 from sync.faults import LinkWatch
 from sync.mqtt import make_client
 
+from server.ingest import engine
+
 log = logging.getLogger(__name__)
 
 migrations = Migrations("hailong-server-i12forward")
@@ -73,6 +75,14 @@ PROVINCE_SETTINGS: tuple[Setting, ...] = (
 def m001_i12province_forward_outbox(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE forward_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
                "rating_id TEXT NOT NULL UNIQUE, queued_at REAL NOT NULL)")
+    if engine.name(db) == "postgresql":  # the same trigger in plpgsql (a fresh store)
+        db.execute("CREATE FUNCTION forward_on_new_rating() RETURNS trigger LANGUAGE "
+                   "plpgsql AS $$ BEGIN INSERT INTO forward_outbox (rating_id, queued_at) "
+                   "VALUES (NEW.id, extract(epoch FROM clock_timestamp())) ON CONFLICT "
+                   "(rating_id) DO NOTHING; RETURN NULL; END $$")
+        db.execute("CREATE TRIGGER forward_on_new_rating AFTER INSERT ON ratings "
+                   "FOR EACH ROW EXECUTE FUNCTION forward_on_new_rating()")
+        return
     # inside the insert's own transaction: stored means queued
     db.execute("CREATE TRIGGER forward_on_new_rating AFTER INSERT ON ratings BEGIN "
                "INSERT OR IGNORE INTO forward_outbox (rating_id, queued_at) "
@@ -84,6 +94,13 @@ def m001_i12province_forward_outbox(db: sqlite_utils.Database) -> None:
 @migrations()
 def m002_i12province_forget_deleted(db: sqlite_utils.Database) -> None:
     # a rating deleted here (a tool, a future retention rule) is not waited for
+    if engine.name(db) == "postgresql":
+        db.execute("CREATE FUNCTION forward_forget_deleted() RETURNS trigger LANGUAGE "
+                   "plpgsql AS $$ BEGIN DELETE FROM forward_outbox WHERE rating_id = OLD.id;"
+                   " RETURN NULL; END $$")
+        db.execute("CREATE TRIGGER forward_forget_deleted AFTER DELETE ON ratings "
+                   "FOR EACH ROW EXECUTE FUNCTION forward_forget_deleted()")
+        return
     db.execute("CREATE TRIGGER forward_forget_deleted AFTER DELETE ON ratings BEGIN "
                "DELETE FROM forward_outbox WHERE rating_id = OLD.id; END")
 
@@ -123,7 +140,7 @@ class Forwarder:
         self.config = config
         p = config.province
         self.commune = config.server.commune
-        self.db = connect(config.store.path)
+        self.db = connect(config.store)
         self.username = p.username or self.commune
         broker = SimpleNamespace(username=self.username, password=p.password,
                                  tls_ca=p.tls, keepalive=30, host=p.host, port=p.port)

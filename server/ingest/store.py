@@ -21,7 +21,7 @@ from sqlite_utils import Migrations
 from hailong import database
 from sync import contract
 
-from server.ingest import clock, door, sipas
+from server.ingest import clock, door, engine, sipas
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +51,28 @@ def m001_ratings(db: sqlite_utils.Database) -> None:
         "id": str, "commune": str, "online": int, "last_seen": float, "status": str,
         "clock_skew": float,
     }, pk="id")
+    if engine.name(db) == "postgresql":  # clock.py follows one boot's rows by rowid
+        db.execute("CREATE INDEX ratings_boot_rowid ON ratings (kiosk, boot_id, rowid)")
     db["boot_anchors"].create({
         "kiosk": str, "boot_id": str, "synced_offset": float, "bound_offset": float,
     }, pk=("kiosk", "boot_id"))
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open the store (creating or upgrading it); WAL and FULL sync on every connection."""
+def connect(where) -> sqlite_utils.Database:
+    """Open the store (creating or upgrading it): ``where`` is the ``[store]`` section,
+    a SQLite path or a PostgreSQL URL (server/ingest/engine.py). SQLite: WAL and FULL
+    sync on every connection."""
+    path = engine.target(where)
+    sets = (migrations, *(importlib.import_module(m).migrations for m in SCHEMA_MODULES))
+    if engine.is_postgres(path):
+        return engine.connect_postgres(path, sets)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     db = sqlite_utils.Database(conn)
-    database.migrate(db, path, migrations,
-                     *(importlib.import_module(m).migrations for m in SCHEMA_MODULES))
+    database.migrate(db, path, *sets)
     return db
 
 
@@ -91,9 +98,9 @@ class Store:
     """Writes ratings and kiosk status; call inside ``database.immediate(store.db)``
     to group several messages in one transaction (``ingest`` does)."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.db = connect(path)
+    def __init__(self, where):
+        self.target = engine.target(where)  # a SQLite path or a PostgreSQL URL
+        self.db = connect(where)
         self.anchors = clock.Anchors()  # boot anchors cache; cleared on rollback
         self.door: door.Door | None = None  # the server's plausibility rules (ingest sets it)
 
