@@ -23,7 +23,7 @@ from sync import contract
 
 from server.reports import addressee, rollup
 from server.followup import alerts, cases as followup
-from server.ingest import clock
+from server.ingest import clock, engine
 from server.ingest.store import connect
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,8 @@ class Watcher:
         # What the callback writes (cases, daily figures) is derived from ratings that
         # ingest has already committed with FULL sync, and start-up derives it again, so
         # its commits need not wait for the disk: the writer thread stays quick.
-        self._callback_db.execute("PRAGMA synchronous=NORMAL")
+        if engine.name(self._callback_db) == "sqlite":  # PostgreSQL: the server's setting
+            self._callback_db.execute("PRAGMA synchronous=NORMAL")
         self._db = connect(config.store)
         self._delivery_db = connect(config.store)
         self._wake = threading.Event()

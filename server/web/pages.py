@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from flask import (Blueprint, abort, current_app, g, redirect, render_template, request,
                    url_for)
 
-import sqlite_utils
 
 from server.followup import alerts, workdays
 from server.followup import cases as followup
@@ -367,7 +366,7 @@ def letter(case_id: int, kind: str, fmt: str):
 
 def fleet_rows() -> list[dict]:
     """Issue 5's fleet view: enrolled kiosks and kiosks heard from, with health."""
-    return fleet_store.fleet_view(sqlite_utils.Database(g.db))
+    return fleet_store.fleet_view(g.db)  # a connection: sqlite-utils' wrapper is SQLite's
 
 
 @bp.route("/fleet")
