@@ -250,7 +250,7 @@ def test_fleet_rows(sites):
 
 PAGES = ["/", "/officials", "/officials/cb-an", "/officials/cba", "/counters", "/fields",
          "/cases", "/cases?state=closed", "/cases?state=all&official=cb-binh", "/cases/1",
-         "/cases/2", "/fleet", "/audit", "/alerts?all=1", "/users", "/reports",
+         "/cases/2", "/fleet", "/alerts?all=1", "/users", "/reports",
          f"/reports?period={QUARTER.key}", "/api/v1/overview", "/api/v1/summary?period=month",
          "/api/v1/breakdown/official", "/api/v1/breakdown/counter", "/api/v1/trend",
          "/api/v1/reasons", "/api/v1/report", "/api/v1/cases", "/api/v1/cases/1",
@@ -270,10 +270,122 @@ def _pages(config) -> dict[str, bytes]:
         r = client.get(page)
         assert r.status_code == 200, (page, r.status_code)
         out[page] = VOLATILE.sub(b"~", r.data)
+    # last, the audit log, with the clock of the lines these visits wrote made the same
+    db = connect(config.store)
+    try:
+        with db.conn:
+            db.conn.execute("UPDATE audit SET at = ? + id", [NOW])
+    finally:
+        db.close()
+    out["/audit"] = VOLATILE.sub(b"~", client.get("/audit").data)
     return out
 
 
 def test_dashboard_pages(sites):
     got = {name: _pages(sites[name]) for name in ENGINES}
-    for page in PAGES:
-        assert got["postgresql"][page] == got["sqlite"][page], page
+    for page in [*PAGES, "/audit"]:
+        a, b = got["sqlite"][page], got["postgresql"][page]
+        at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        assert a == b, (page, a[max(0, at - 200):at + 80], b[max(0, at - 200):at + 80])
+
+
+# --- the admin side: accounts, roster pushes, fleet, case work, alert delivery ----------
+
+def _admin_script(config) -> list:
+    """Every admin write path once, in a fixed order; what each answers."""
+    from server.reports import addressee
+    trace: list = []
+    db = connect(config.store)
+    c = db.conn
+    try:
+        # accounts: throttle, login, devices, account management, sessions, audit
+        keys = accounts.login_keys("leader", "10.0.0.9")
+        trace.append([accounts.claim_login_try(c, keys, now=NOW + i) for i in range(7)])
+        trace.append(accounts.wait_before_login(c, keys, now=NOW + 8) > 0)
+        trace.append(accounts.authenticate(c, "leader", "wrong", "10.0.0.8"))
+        user = accounts.authenticate(c, "leader", PASSWORD, "10.0.0.9", claimed=keys)
+        trace.append(user)
+        trace.append(sorted(c.execute("SELECT key, count FROM login_failures").fetchall()))
+        token = accounts.remember_device(c, "leader", keep=1)
+        trace.append(accounts.device_key(c, token, "leader") is not None)
+        accounts.remember_device(c, "leader", keep=1)  # the first is forgotten (keep=1)
+        trace.append(accounts.device_key(c, token, "leader"))
+        cookie, _ = accounts.start_session(c, user, hours=1)
+        trace.append(accounts.session_for(c, cookie).user)
+        accounts.set_official(c, "office", "cb-an", "leader")
+        accounts.set_disabled(c, "technician", True, "leader")
+        accounts.reset_password(c, "office", "another password", "leader")
+        trace.append([{k: v for k, v in u.items() if k != "created_at"}
+                      for u in accounts.users(c)])
+        with pytest.raises(accounts.AccountError):
+            accounts.set_disabled(c, "leader", True, "leader")  # the last active leader
+        accounts.remove_user(c, "technician", "leader")
+        trace.append([(a["username"], a["action"], a["target"], a["detail"])
+                      for a in accounts.audit_trail(c)])
+        # roster pushes and the fleet's own table
+        roster, fleet = Roster(db), Fleet(db, "xa-test")
+        fleet.enrol("k03", "q3")
+        fleet.set_meta("tech_pin:k01", "pin-hash")
+        trace.append((fleet.meta("tech_pin:k01"), [k["id"] for k in fleet.active()],
+                      fleet.get("k02")["revoked_at"] is not None))
+        roster.set_setting("scale", 5)
+        roster.set_on_duty("q1", "cb-binh")
+        kiosks = [{"id": k["id"], "counter": k["counter"]} for k in fleet.active()]
+        made = roster.refresh(kiosks, "http://photos")
+        trace.append([k for k, _ in made])
+        trace.append(roster.refresh(kiosks, "http://photos"))  # nothing changed
+        latest = roster.latest(unpublished=True)
+        trace.append([(k, contract.decode_config(b).officials) for k, _, b in latest])
+        for k, revision, _ in latest:
+            roster.mark_published(k, revision)
+        trace.append((roster.latest(unpublished=True), sorted(roster.kiosks_with_configs())))
+        roster.forget("k03")
+        trace.append((sorted(roster.kiosks_with_configs()), roster.settings(),
+                      [(o["id"], o["active"]) for o in roster.officials()],
+                      [(k["id"], k["on_duty"]) for k in roster.counters()]))
+        roster.remove_official("cba")
+        trace.append(roster.kiosk_config("q2", 1, "").officials)
+        # case work, privacy purges
+        trace.append(followup.escalate_overdue(c, now=NOW + 400 * 3600))
+        active = [r["id"] for r in followup.search(c, state="active")[0]]
+        followup.set_deadline(c, active[0], NOW + 900 * 3600, "chờ hồ sơ", "leader")
+        followup.reopen(c, [r["id"] for r in followup.search(c, state="closed")[0]][0], "leader")
+        addressee.set_(c, active[1], "Bà Lan", "Thôn 3", "leader")
+        trace.append((active, addressee.get(c, active[1])))
+        followup.close(c, active[1], "explained", "leader")
+        trace.append((addressee.purge(c, 1, now=NOW + 5 * 86400), addressee.get(c, active[1])))
+        trace.append(followup.purge_contacts(c, 1, now=NOW + 5 * 86400))
+        # alerts: acknowledge, close with the case, delivery that fails and retries
+        ids = [a["id"] for a in alerts.listing(c)]
+        trace.append(alerts.acknowledge(c, ids[0], "leader", "đã xem"))
+        trace.append(alerts.acknowledge_many(c, ids[1:4], "leader", "", alerts.FLEET_KINDS))
+        trace.append(alerts.acknowledge_many(c, ids[1:4], "leader"))
+        alerts.raise_alert(c, "test:1", "backlog", "k01", "thử", {"kiosk": "k01"},
+                           ("mailto:a@example.org",), now=NOW)
+        trace.append(alerts.raise_alert(c, "test:1", "backlog", "k01", "thử", {}, (), now=NOW))
+        trace.append(alerts.deliver_due(c, style="json", chat_id="", max_attempts=1,
+                                        session=None, now=NOW + 1, smtp=None))
+        trace.append(c.execute("SELECT webhook, attempts, gave_up, last_error FROM "
+                               "alert_deliveries ORDER BY alert_id, webhook").fetchall())
+        trace.append([(a["id"], a["acknowledged_by"], a["comment"])
+                      for a in alerts.listing(c, include_acknowledged=True)])
+        trace.append(followup.counts(c, now=NOW + 400 * 3600))
+    finally:
+        db.close()
+    return trace
+
+
+def test_admin_side(tmp_path):
+    """Accounts, roster pushes, fleet, case work and alert delivery write and answer
+    alike on both engines (fresh stores: this test changes them)."""
+    raws = _raws()
+    traces = {}
+    with TempDatabase() as pgdb:
+        for name, line in (("sqlite", 'path = "server.db"'), ("postgresql", f'url = "{pgdb.url}"')):
+            config = _config(tmp_path / name, line)
+            _fill(config, raws)
+            traces[name] = _admin_script(config)
+        from server.ingest import pg
+        pg.close_pools()
+    assert _first_difference(traces["sqlite"], traces["postgresql"]) is None
+    assert traces["sqlite"][0][0] == 0 and traces["sqlite"][0][-1] > 0  # throttled

@@ -127,8 +127,8 @@ def escalate_overdue(conn: sqlite3.Connection, now: float | None = None) -> list
     """Mark open cases past their deadline as escalated; returns their ids."""
     now = time.time() if now is None else now
     ids = [r[0] for r in conn.execute(
-        "SELECT id FROM cases WHERE state != 'closed' AND deadline < ? AND escalated_at IS NULL",
-        [now])]
+        "SELECT id FROM cases WHERE state != 'closed' AND deadline < ? AND escalated_at IS NULL "
+        "ORDER BY id", [now])]  # in order on both engines (PostgreSQL gives none unasked)
     if ids:
         with conn:  # one commit for all (see alerts._raise_many on why commits are few)
             conn.executemany("UPDATE cases SET escalated_at = ? WHERE id = ?",
