@@ -19,6 +19,7 @@ Days are the commune's local days (Vietnam, UTC+7, no daylight saving) of
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
@@ -175,10 +176,25 @@ def _add(conn: sqlite3.Connection, where: str, args: list) -> int:
 _lock = threading.Lock()
 
 
+@contextlib.contextmanager
+def _write(conn: sqlite3.Connection):
+    """A transaction holding the store's one write lock from its start: SQLite's
+    BEGIN IMMEDIATE, on PostgreSQL the seam's advisory lock (server/ingest/pg.py). So a
+    rebuild in one process and a catch-up in another queue as they do on SQLite, and
+    never both count a rating; what we mark is what we count."""
+    if conn.in_transaction:
+        conn.commit()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+
+
 def _next_round(conn: sqlite3.Connection) -> int:
-    """A round number of this transaction's own. Written before anything is read, so
-    the transaction holds SQLite's write lock (ingest waits; what we mark is what we
-    count) and two processes never share a round on PostgreSQL (the row lock)."""
+    """A round number of this transaction's own (inside ``_write``)."""
     conn.execute("INSERT INTO rollup_state (name, last_rowid) VALUES ('daily', 1) "
                  "ON CONFLICT (name) DO UPDATE SET "
                  "last_rowid = coalesce(rollup_state.last_rowid, 0) + 1")
@@ -193,7 +209,7 @@ def catch_up(conn: sqlite3.Connection) -> int:
             return _rebuild(conn)
         if conn.execute("SELECT 1 FROM ratings WHERE rolled IS NULL LIMIT 1").fetchone() is None:
             return 0  # nothing new: no write, no lock (the common case at start-up)
-        with conn:
+        with _write(conn):
             round_ = _next_round(conn)
             marked = conn.execute("UPDATE ratings SET rolled = ? WHERE rolled IS NULL",
                                   [round_]).rowcount
@@ -209,7 +225,7 @@ def rebuild(conn: sqlite3.Connection) -> int:
 
 def _rebuild(conn: sqlite3.Connection) -> int:
     started = time.monotonic()
-    with conn:
+    with _write(conn):
         round_ = _next_round(conn)
         conn.execute("UPDATE ratings SET rolled = ? WHERE rolled IS NULL", [round_])
         for table in ("daily2", "daily_scores", "daily_reasons"):
