@@ -34,6 +34,11 @@ _DDL_TYPES = ((re.compile(r"\bINTEGER\s+PRIMARY\s+KEY(\s+AUTOINCREMENT)?\b", re.
 _migrated: set[str] = set()
 
 
+def forget(url: str) -> None:
+    """Migrate ``url`` again on its next open (its database was dropped and made anew)."""
+    _migrated.discard(url)
+
+
 def translate_ddl(sql: str) -> str:
     for pattern, replacement in _DDL_TYPES:
         sql = pattern.sub(replacement, sql)
