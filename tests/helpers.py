@@ -28,6 +28,10 @@ def store_setting(server_store) -> dict:
     return {"path": str(server_store)}
 
 
+def store_engine_of(server_store) -> str:
+    return "postgresql" if isinstance(server_store, str) else "sqlite"
+
+
 def hailong(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "hailong", *args], capture_output=True,
                           text=True, check=check, timeout=120)
