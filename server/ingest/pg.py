@@ -265,6 +265,26 @@ class Connection:
             self._changes += cur.rowcount
         return Cursor(cur)
 
+    def copy_rows(self, table: str, columns: tuple[str, ...], rows) -> int:
+        """Plain rows into ``table`` with COPY (a fraction of executemany's round trips
+        and per-row work); inside the current transaction, begun if none is."""
+        self._usable()
+        rows = [_clean(row) for row in rows]
+        if not rows:
+            return 0
+        if not self.in_transaction:
+            self._run("BEGIN")
+        names = ", ".join(f'"{c}"' for c in columns)
+        try:
+            with self._raw.cursor() as cur:
+                with cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        except psycopg.Error as e:
+            raise _as_sqlite_error(e) from e
+        self._changes += len(rows)
+        return len(rows)
+
     def executescript(self, script: str) -> None:
         self._run(script)
 

@@ -87,6 +87,12 @@ SCHEMA_MODULES: tuple[str, ...] = ("server.fleet.kiosks", "server.fleet.roster",
                                    "server.ingest.sipas", "server.ingest.forward")  # issue 12
 
 
+RATING_COLUMNS = ("id", "kiosk", "commune", "counter", "official", "score", "scale",
+                  "reasons", "dossier", "procedure", "field", "transaction_id", "suspect",
+                  "lang", "created_at", "clock_synced", "boot_id", "mono", "occurred_at",
+                  "time_source", "received_at", "fingerprint", "flagged")
+
+
 @dataclass
 class BatchResult:
     stored: list[str] = field(default_factory=list)
@@ -174,16 +180,12 @@ class Store:
             result.stored.append(rating.id)
             result.new.append(rating)
         clock.flush(conn, self.anchors)  # each changed boot written once per batch
-        conn.executemany(
-            "INSERT INTO ratings (id, kiosk, commune, counter, official, score, scale, reasons, "
-            "dossier, procedure, field, transaction_id, suspect, lang, created_at, clock_synced,"
-            " boot_id, mono, occurred_at, time_source, received_at, fingerprint, flagged) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        engine.insert_rows(conn, "ratings", RATING_COLUMNS, rows)  # COPY on PostgreSQL
         if self.door:
             door.store_flags(conn, [(r.id, v) for (r, _), v in zip(new, verdicts)],
                              received_at)
-        conn.executemany("INSERT INTO contacts (rating_id, phone, consent_text, stored_at) "
-                         "VALUES (?,?,?,?)", contacts)
+        engine.insert_rows(conn, "contacts", ("rating_id", "phone", "consent_text",
+                                              "stored_at"), contacts)
         sipas.store_answers(conn, (r for r, _ in new), received_at)  # issue 12
         return result
 
