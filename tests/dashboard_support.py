@@ -18,16 +18,19 @@ PASSWORD = "correct horse battery"
 ROLES = ("leader", "office", "technician")
 
 
-def write_config(folder: Path, extra: str = "", web_port: int = 0) -> Path:
+def write_config(folder: Path, extra: str = "", web_port: int = 0, store=None) -> Path:
+    """``store``: the ``server_store`` fixture's value (a PostgreSQL URL puts
+    ``[store] url`` in); None or a path: SQLite at server.db."""
+    url = f'url = "{store}"\n' if isinstance(store, str) else ""
     path = folder / "server.toml"
     path.write_text(f'[server]\ncommune = "xa-test"\ncommune_name = "UBND xã Tân Lập"\n\n'
-                    f'[store]\npath = "server.db"\n\n[web]\nhost = "127.0.0.1"\n'
+                    f'[store]\npath = "server.db"\n{url}\n[web]\nhost = "127.0.0.1"\n'
                     f'port = {web_port}\n{extra}', encoding="utf-8")
     return path
 
 
-def load(folder: Path, extra: str = ""):
-    return load_server_config(write_config(folder, extra))
+def load(folder: Path, extra: str = "", store=None):
+    return load_server_config(write_config(folder, extra, store=store))
 
 
 def add_users(config) -> None:

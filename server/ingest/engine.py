@@ -33,6 +33,19 @@ def name(db) -> str:
     return getattr(db, "engine", "sqlite")
 
 
+def insert_rows(conn, table: str, columns: tuple[str, ...], rows: list) -> None:
+    """Bulk-insert new rows (no conflict expected): COPY on PostgreSQL, executemany on
+    SQLite (there the fastest way already)."""
+    if not rows:
+        return
+    copy = getattr(conn, "copy_rows", None)
+    if copy is not None:
+        copy(table, columns, rows)
+        return
+    conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                     f"({','.join('?' * len(columns))})", rows)
+
+
 def connect_postgres(url: str, migration_sets):
     """Open a PostgreSQL store (a pooled connection), creating or upgrading its schema."""
     from server.ingest import pg, pgschema

@@ -15,6 +15,7 @@ code was written against:
   U+FFFD (SQLite would keep it), so hostile input cannot fail a whole ingest batch;
 * a connection lost with the server (a restart) is replaced on the next statement
   outside a transaction, so a long-lived writer recovers as it does on SQLite;
+* a ``PRAGMA`` (SQLite's own tuning) does nothing and returns no rows;
 * psycopg's errors are raised as their ``sqlite3`` counterparts, so the code's
   ``except sqlite3.IntegrityError`` holds on both engines.
 
@@ -23,9 +24,11 @@ Connections come from one pool per URL per process; ``close()`` gives one back.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
+import secrets
 import sqlite3
 import threading
 
@@ -42,6 +45,7 @@ WRITE_LOCK = 7212013    # pg_advisory_xact_lock key: BEGIN IMMEDIATE
 MIGRATE_LOCK = 7212014  # one migrator at a time
 POOL_MAX = 40           # ingest, forwarder, watcher, mailer, pusher and 8+ web threads
 _DML = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
+_PRAGMA = re.compile(r"\s*PRAGMA\b", re.I)
 _IMMEDIATE = re.compile(r"\s*BEGIN\s+IMMEDIATE\s*;?\s*$", re.I)
 
 
@@ -91,6 +95,16 @@ def pool(url: str) -> ConnectionPool:
 def _probe(url: str) -> None:
     # the pool retries quietly for ever; one direct attempt gives the server's own reason
     psycopg.connect(url, connect_timeout=10).close()
+
+
+def close_pool(url: str) -> None:
+    """Close the pool for ``url`` (tests, before dropping a database)."""
+    from server.ingest import pgschema
+    with _pools_lock:
+        p = _pools.pop(url, None)
+    if p is not None:
+        p.close()
+    pgschema.forget(url)
 
 
 def close_pools() -> None:
@@ -189,12 +203,18 @@ class Connection:
 
     def __init__(self, url: str):
         self.url = url
+        self._changes = 0
         self._pool = pool(url)
         try:
             self._raw = self._pool.getconn(timeout=60)
         except PoolTimeout:
             raise StoreUnreachable(f"[store] url: no free connection to {_safe(url)} "
                                    f"in 60 s (more than {POOL_MAX} in use)") from None
+
+    @property
+    def total_changes(self) -> int:
+        """Rows changed by INSERT/UPDATE/DELETE on this connection (sqlite3's name)."""
+        return self._changes
 
     @property
     def raw(self) -> psycopg.Connection:
@@ -218,10 +238,16 @@ class Connection:
         if _IMMEDIATE.match(sql):
             self.begin_immediate()
             return Cursor(self._raw.cursor())
-        if not self.in_transaction and _DML.match(sql):
+        if _PRAGMA.match(sql):  # SQLite's tuning (sync, WAL): PostgreSQL's is the server's
+            return Cursor(self._raw.cursor())
+        dml = _DML.match(sql)
+        if dml and not self.in_transaction:
             self._run("BEGIN")
         # without parameters psycopg reads no placeholders: the text goes as written
-        return Cursor(self._run(translate(sql) if params else sql, params))
+        cur = self._run(translate(sql) if params else sql, params)
+        if dml and cur.rowcount > 0:
+            self._changes += cur.rowcount
+        return Cursor(cur)
 
     def executemany(self, sql: str, seq) -> Cursor:
         self._usable()
@@ -235,7 +261,29 @@ class Connection:
             cur.executemany(translate(sql), rows)  # pipelined by psycopg
         except psycopg.Error as e:
             raise _as_sqlite_error(e) from e
+        if cur.rowcount > 0:
+            self._changes += cur.rowcount
         return Cursor(cur)
+
+    def copy_rows(self, table: str, columns: tuple[str, ...], rows) -> int:
+        """Plain rows into ``table`` with COPY (a fraction of executemany's round trips
+        and per-row work); inside the current transaction, begun if none is."""
+        self._usable()
+        rows = [_clean(row) for row in rows]
+        if not rows:
+            return 0
+        if not self.in_transaction:
+            self._run("BEGIN")
+        names = ", ".join(f'"{c}"' for c in columns)
+        try:
+            with self._raw.cursor() as cur:
+                with cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        except psycopg.Error as e:
+            raise _as_sqlite_error(e) from e
+        self._changes += len(rows)
+        return len(rows)
 
     def executescript(self, script: str) -> None:
         self._run(script)
@@ -286,6 +334,42 @@ class Connection:
             self.rollback()
 
 
+class Table:
+    """A read-only view of one table with sqlite-utils' names (``rows``, ``rows_where``,
+    ``get``, ``count``), for tests and tools; server code uses plain SQL."""
+
+    def __init__(self, db: Database, name: str):
+        self.db, self.name = db, name
+
+    @property
+    def count(self) -> int:
+        return self.db.execute(f'SELECT count(*) FROM "{self.name}"').fetchone()[0]
+
+    @property
+    def rows(self):
+        return self.rows_where()
+
+    def rows_where(self, where: str | None = None, where_args=(), order_by: str | None = None):
+        sql = f'SELECT * FROM "{self.name}"'
+        if where:
+            sql += f" WHERE {where}"
+        if order_by:
+            sql += f" ORDER BY {order_by}"
+        return self.db.query(sql, where_args)
+
+    def get(self, key):
+        from sqlite_utils.db import NotFoundError
+        keys = [r[0] for r in self.db.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = ?::regclass AND i.indisprimary "
+            "ORDER BY array_position(i.indkey, a.attnum)", [self.name])]
+        values = key if isinstance(key, (list, tuple)) else [key]
+        found = list(self.rows_where(" AND ".join(f'"{k}" = ?' for k in keys), values))
+        if not found:
+            raise NotFoundError
+        return found[0]
+
+
 class Database:
     """What server code uses of ``sqlite_utils.Database``, on PostgreSQL."""
 
@@ -295,8 +379,33 @@ class Database:
         self.url = url
         self.conn = Connection(url)
 
+    def __getitem__(self, name: str) -> Table:
+        return Table(self, name)
+
     def execute(self, sql: str, params=()) -> Cursor:
         return self.conn.execute(sql, params)
+
+    @contextlib.contextmanager
+    def atomic(self):
+        """sqlite-utils' ``atomic()``: a transaction, or a savepoint inside one."""
+        if self.conn.in_transaction:
+            name = f"hl_{secrets.token_hex(8)}"
+            self.conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield self
+            except BaseException:
+                self.conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                self.conn.execute(f"RELEASE SAVEPOINT {name}")
+                raise
+            self.conn.execute(f"RELEASE SAVEPOINT {name}")
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
 
     def query(self, sql: str, params=()):
         cur = self.conn.execute(sql, params)
