@@ -19,6 +19,7 @@ from server.ingest.store import connect
 from server.followup.watch import Watcher
 
 from dashboard_support import load, rating, store_ratings
+from helpers import both_stores
 
 
 def _cases(config) -> list[dict]:
@@ -29,8 +30,9 @@ def _cases(config) -> list[dict]:
         db.close()
 
 
-def test_one_case_per_low_rating_idempotent(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_one_case_per_low_rating_idempotent(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     new = store_ratings(config, [rating(1, reasons=("long-wait",)), rating(2), rating(4),
                                  rating(1, suspect="burst")])
     with Watcher(config) as w:
@@ -41,8 +43,9 @@ def test_one_case_per_low_rating_idempotent(tmp_path):
     assert cases[0]["reasons"] == ["long-wait"] and cases[0]["state"] == "open"
 
 
-def test_cases_caught_up_after_a_crash_before_the_callback(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_cases_caught_up_after_a_crash_before_the_callback(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     store_ratings(config, [rating(1), rating(1, official="cb-binh")])  # no callback ran
     assert _cases(config) == []
     with Watcher(config):  # start-up catches up
@@ -50,16 +53,18 @@ def test_cases_caught_up_after_a_crash_before_the_callback(tmp_path):
     assert sorted(c["official"] for c in _cases(config)) == ["cb-an", "cb-binh"]
 
 
-def test_threshold_is_configurable(tmp_path):
-    config = load(tmp_path, "[followup]\nlow_at_or_below = 2\n")
+@both_stores
+def test_threshold_is_configurable(tmp_path, server_store):
+    config = load(tmp_path, "[followup]\nlow_at_or_below = 2\n", store=server_store)
     new = store_ratings(config, [rating(2), rating(3)])
     with Watcher(config) as w:
         w.on_new_ratings(new)
     assert [c["score"] for c in _cases(config)] == [2]
 
 
-def test_escalation_and_states(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_escalation_and_states(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     store_ratings(config, [rating(1)])
     db = connect(config.store)
     conn = db.conn
@@ -82,8 +87,9 @@ def test_escalation_and_states(tmp_path):
     db.close()
 
 
-def test_contacts_deleted_after_retention(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_contacts_deleted_after_retention(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     store_ratings(config, [rating(1, phone="0987654321")])
     db = connect(config.store)
     followup.open_cases(db.conn, low_at_or_below=0, deadline_days=3)
@@ -95,8 +101,9 @@ def test_contacts_deleted_after_retention(tmp_path):
     db.close()
 
 
-def test_repeated_low_ratings_raise_one_alert(tmp_path):
-    config = load(tmp_path, "[alerts]\nofficial_low_count = 3\n")
+@both_stores
+def test_repeated_low_ratings_raise_one_alert(tmp_path, server_store):
+    config = load(tmp_path, "[alerts]\nofficial_low_count = 3\n", store=server_store)
     new = store_ratings(config, [rating(1, official="cb-chi") for _ in range(4)])
     with Watcher(config) as w:
         w.on_new_ratings(new)
@@ -108,8 +115,10 @@ def test_repeated_low_ratings_raise_one_alert(tmp_path):
     assert len(repeated) == 1 and repeated[0]["payload"]["low"] == 4
 
 
-def test_kiosk_offline_and_backlog_alerts(tmp_path):
-    config = load(tmp_path, "[alerts]\nkiosk_offline_minutes = 1\nbacklog_over = 10\n")
+@both_stores
+def test_kiosk_offline_and_backlog_alerts(tmp_path, server_store):
+    config = load(tmp_path, "[alerts]\nkiosk_offline_minutes = 1\nbacklog_over = 10\n",
+                  store=server_store)
     db = connect(config.store)
     db.conn.execute("INSERT INTO kiosks (id, commune, online, last_seen, status) VALUES "
                     "('k09', 'xa-test', 0, ?, ?)",
@@ -140,15 +149,16 @@ class _Hook(BaseHTTPRequestHandler):
         pass
 
 
+@both_stores
 @pytest.mark.parametrize("style", ["json", "telegram"])
-def test_webhook_retried_with_backoff(tmp_path, style):
+def test_webhook_retried_with_backoff(tmp_path, server_store, style):
     _Hook.received, _Hook.fail_first = [], 1
     server = HTTPServer(("127.0.0.1", 0), _Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/hook"
     try:
         config = load(tmp_path, f'[alerts]\nwebhooks = ["{url}"]\nstyle = "{style}"\n'
-                                f'telegram_chat_id = "-100"\n')
+                                f'telegram_chat_id = "-100"\n', store=server_store)
         store_ratings(config, [rating(1)])
         db = connect(config.store)
         conn = db.conn
@@ -183,8 +193,9 @@ def test_sql_levels_match_the_domain(tmp_path):
             assert bool(low) == domain.is_low(lv.score, scale)
 
 
-def test_rollup_follows_new_ratings_and_rebuild_agrees(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_rollup_follows_new_ratings_and_rebuild_agrees(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     store_ratings(config, [rating(s) for s in (1, 2, 3, 4, 4)])
     db = connect(config.store)
     conn = db.conn
