@@ -19,10 +19,16 @@ from server.web import create_app
 from dashboard_support import add_users, csrf_of, load, login, rating, store_ratings
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_engine(request) -> str:
+    """Every test here that opens the server store runs on both engines (issue 12)."""
+    return request.param
+
+
 @pytest.fixture
-def busy(tmp_path):
+def busy(tmp_path, server_store):
     """230 low ratings (230 cases): 200 for cb-an, 30 for cb-binh; some good ones."""
-    config = load(tmp_path)
+    config = load(tmp_path, store=server_store)
     add_users(config)
     raws = [rating(1, official="cb-an") for _ in range(200)] + \
         [rating(1, official="cb-binh", counter="q2") for _ in range(30)] + \

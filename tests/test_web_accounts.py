@@ -23,6 +23,12 @@ from dashboard_support import (PASSWORD, add_users, csrf_of, load, login, rating
 RUN = [sys.executable, "-m", "hailong", "server"]
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_engine(request) -> str:
+    """Every test here that opens the server store runs on both engines (issue 12)."""
+    return request.param
+
+
 def _cli(conf, *args, stdin: str = "") -> subprocess.CompletedProcess:
     return subprocess.run(RUN + [args[0], "--config", str(conf), *args[1:]], input=stdin,
                           capture_output=True, text=True, timeout=60)
@@ -38,8 +44,8 @@ def _audit_actions(config) -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture
-def dash(tmp_path):
-    config = load(tmp_path)
+def dash(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     add_users(config)
     db = connect(config.store)
     roster = Roster(sqlite_utils.Database(db.conn))
@@ -59,9 +65,9 @@ def dash(tmp_path):
     return config, create_app(config)
 
 
-def test_account_commands(tmp_path):
+def test_account_commands(tmp_path, server_store):
     conf = write_config(tmp_path)
-    config = load(tmp_path)
+    config = load(tmp_path, store=server_store)
     assert _cli(conf, "add-user", "--username", "lead", "--role", "leader",
                 stdin="mat-khau-dai\n").returncode == 0
     assert _cli(conf, "add-user", "--username", "vp", "--role", "office",
