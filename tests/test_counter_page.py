@@ -20,6 +20,12 @@ from dashboard_support import PASSWORD, add_users, csrf_of, load, login, rating,
 from feed_support import SessionSpy, prepare_site
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_engine(request) -> str:
+    """Every test here that opens the server store runs on both engines (issue 12)."""
+    return request.param
+
+
 def hailong(*args: str, input: str = "", check: bool = True):
     import subprocess
     import sys
@@ -32,8 +38,9 @@ DOSSIER = "000.31.12.H29-241123-0001"
 
 
 @pytest.fixture
-def counter(tmp_path, broker):
-    config = load(tmp_path, f'[broker]\nhost = "127.0.0.1"\nport = {broker.port}\n')
+def counter(tmp_path, server_store, broker):
+    config = load(tmp_path, f'[broker]\nhost = "127.0.0.1"\nport = {broker.port}\n',
+                  store=server_store)
     add_users(config)
     prepare_site(config.store, "xa-test")
     store_ratings(config, [rating(1, official="cb-an", reasons=("attitude",)), rating(4)])
