@@ -326,6 +326,15 @@ class Connection:
             pass
         self._pool.putconn(raw)
 
+    def __del__(self) -> None:
+        # a store dropped without close() (a sqlite3 connection closes itself then)
+        # must not keep its connection out of the pool for good
+        try:
+            if getattr(self, "_raw", None) is not None:
+                self.close()
+        except Exception:  # noqa: BLE001 (interpreter shutdown: nothing to give back)
+            pass
+
     def __enter__(self) -> Connection:
         return self
 
