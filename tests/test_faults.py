@@ -17,6 +17,10 @@ from sync import contract
 SLOW_SYNC = "[sync]\nbatch_size = 25\nwindow = 1\nack_timeout = 2.0\nbackoff_max = 4.0\n"
 
 
+# The faults of the server and its store run on both engines (issue 12); those of the
+# kiosk's uplink and the broker do not touch the server's store and run on SQLite only.
+
+
 def assert_exactly_once(site, confs) -> None:
     made = set().union(*(outbox_ids(c) for c in confs))
     wait_until(lambda: all(kiosk_status(c)["pending"] == 0 for c in confs), timeout=90,
@@ -48,7 +52,6 @@ def stored(site) -> int:
 
 
 @pytest.mark.slow
-@both_stores
 def test_uplink_killed_mid_batch(site, procs):
     conf = site.kiosk("k01", extra=SLOW_SYNC)
     record(conf, 1500, seed=1)
@@ -79,7 +82,6 @@ def test_server_killed_mid_ingest(site, procs):
 
 
 @pytest.mark.slow
-@both_stores
 def test_broker_restarted_mid_flight(site, procs, broker):
     conf = site.kiosk("k01", extra=SLOW_SYNC)
     record(conf, 1000, seed=2)
@@ -109,7 +111,6 @@ def test_server_down_while_kiosks_keep_rating(site, procs):
     assert stored(site) == 600
 
 
-@both_stores
 def test_kiosk_rating_while_its_uplink_is_down(site, procs):
     conf = site.kiosk("k01")
     start_server(site, procs)

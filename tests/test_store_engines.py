@@ -121,7 +121,7 @@ def test_the_same_input_gives_the_same_figures_on_both_engines(tmp_path):
 
 def test_a_bad_url_is_one_line(tmp_path):
     from hailong.broker import free_port
-    closed = f"postgresql://postgres@127.0.0.1:{free_port()}/hailong"
+    closed = f"postgresql://postgres:secret@127.0.0.1:{free_port()}/hailong"
     for url, words in ((closed, "cannot use PostgreSQL at"),
                        ("postgresql://postgres@127.0.0.1:5432/hailong_no_such_db",
                         "does not exist"),
@@ -170,3 +170,68 @@ def test_a_database_that_is_not_ours_stops_the_server_with_one_line(tmp_path):
 def test_placeholders_and_percent_signs_translate(sql):
     assert pg.translate(sql).count("%s") == 1
     assert "%%" in pg.translate("SELECT '50%' || ?")
+
+
+def test_pg_dump_and_restore_as_the_docs_say(tmp_path):
+    """docs/postgresql.md's backup and restore, on a filled store: the restored
+    database opens (no migration re-run), holds every rating, and still queues new ones
+    for the province (the trigger and its function came back)."""
+    import shutil
+    if not shutil.which("pg_dump"):
+        pytest.skip("pg_dump is not installed")
+    with TempDatabase() as source, TempDatabase() as target:
+        conf = write_config(tmp_path / "a", url=source.url)
+        try:
+            fill(conf)
+            before = stats_json(conf)
+        finally:
+            pg.close_pool(source.url)
+        dump = tmp_path / "store.dump"
+        subprocess.run(["pg_dump", "--format=custom", f"--file={dump}", source.url],
+                       check=True, timeout=120)
+        subprocess.run(["pg_restore", "--no-owner", f"--dbname={target.url}", str(dump)],
+                       check=True, timeout=120)
+        restored = write_config(tmp_path / "b", url=target.url)
+        try:
+            after = stats_json(restored)
+            with psycopg.connect(target.url, autocommit=True) as conn:
+                conn.execute("INSERT INTO ratings (id, kiosk, score, scale, occurred_at, "
+                             "fingerprint) VALUES ('x-1', 'k01', 4, 4, 1.9e9, 'f')")
+                queued = conn.execute("SELECT count(*) FROM forward_outbox WHERE "
+                                      "rating_id = 'x-1'").fetchone()[0]
+        finally:
+            pg.close_pool(target.url)
+    for figures in (before, after):
+        for kiosk in figures["kiosks"].values():
+            kiosk.pop("last_seen")
+    assert after == before and after["ratings"] > 100
+    assert queued == 1
+
+
+def test_ingest_survives_its_connection_being_cut(tmp_path):
+    """PostgreSQL ends the writer's session (a restart, an admin's
+    pg_terminate_backend): that batch fails and is not acked, the next one is stored on
+    a new connection, nothing twice."""
+    import sqlite3
+    with TempDatabase() as database:
+        conf = write_config(tmp_path, url=database.url)
+        ingest = Ingest(load_server_config(conf))
+        try:
+            first, second, third = messages()[:3]
+            stored = len(ingest.handle([first])[0].stored)
+            with psycopg.connect(database.url, autocommit=True) as admin:
+                cut = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM "
+                                    "pg_stat_activity WHERE datname = current_database() "
+                                    "AND pid <> pg_backend_pid()").fetchone()[0]
+            assert cut >= 1
+            with pytest.raises(sqlite3.OperationalError):
+                ingest.handle([second])  # no ack: the kiosk sends it again
+            ingest.store.anchors.clear()  # as the writer loop does after a failure
+            stored += len(ingest.handle([second])[0].stored)
+            stored += len(ingest.handle([third])[0].stored)
+            assert stored > 100
+            assert ingest.store.db.execute("SELECT count(*) FROM ratings").fetchone()[0] \
+                == stored
+        finally:
+            ingest.stop()
+            pg.close_pool(database.url)

@@ -19,7 +19,7 @@ personal data.
   A batch not acked within ``ack_timeout`` (doubling per silent round, capped at
   ``backoff_max``) is sent again, and everything unacked is sent again after each
   reconnect. The province stores by rating id, so a duplicate is a no-op there. The
-  outbox is in the commune's SQLite file, so a province unreachable for days is a
+  outbox is in the commune's own store (SQLite or PostgreSQL), so a province unreachable for days is a
   backlog, drained when it comes back.
 """
 
@@ -191,7 +191,7 @@ class Forwarder:
             log.warning("a bad ack from the province: %s", e)
         self._wake.set()
 
-    # --- the forwarder thread (owns the SQLite connection) -------------------------------
+    # --- the forwarder thread (owns its store connection) -------------------------------
     def start(self) -> Forwarder:
         self.client.connect_async(self.broker.host, self.broker.port, keepalive=30)
         self.client.loop_start()

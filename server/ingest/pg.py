@@ -59,9 +59,9 @@ class _NumericLoader(Loader):
 
     def load(self, data):
         text = bytes(data)
-        if b"." in text or b"e" in text.lower() or b"N" in text:
-            return float(text)
-        return int(text)
+        if text.lstrip(b"-").isdigit():
+            return int(text)
+        return float(text)  # also NaN and Infinity
 
 
 def _configure(conn: psycopg.Connection) -> None:
@@ -80,7 +80,9 @@ def pool(url: str) -> ConnectionPool:
         if p is None:
             p = ConnectionPool(url, min_size=1, max_size=POOL_MAX, open=False,
                                kwargs={"autocommit": True}, configure=_configure,
-                               name="hailong-store", reconnect_timeout=60)
+                               name="hailong-store", reconnect_timeout=60,
+                               # a connection the server dropped (a restart) is not lent
+                               check=ConnectionPool.check_connection)
             try:
                 _probe(url)
                 p.open(wait=True, timeout=15)
@@ -323,6 +325,15 @@ class Connection:
         except psycopg.Error:
             pass
         self._pool.putconn(raw)
+
+    def __del__(self) -> None:
+        # a store dropped without close() (a sqlite3 connection closes itself then)
+        # must not keep its connection out of the pool for good
+        try:
+            if getattr(self, "_raw", None) is not None:
+                self.close()
+        except Exception:  # noqa: BLE001 (interpreter shutdown: nothing to give back)
+            pass
 
     def __enter__(self) -> Connection:
         return self

@@ -1,7 +1,9 @@
 """The commune server's store: every rating exactly once, keyed by its id.
 
-One SQLite file (WAL). Ingest writes from one thread; the web and the CLI read
-through their own connections. Schema changes are migrations recorded in the file.
+One SQLite file (WAL), or a PostgreSQL database when ``[store] url`` names one
+(server/ingest/engine.py, issue 12). Ingest writes from one thread; the web and the
+CLI read through their own connections. Schema changes are migrations recorded in the
+store.
 """
 
 from __future__ import annotations
