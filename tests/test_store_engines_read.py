@@ -389,3 +389,42 @@ def test_admin_side(tmp_path):
         pg.close_pools()
     assert _first_difference(traces["sqlite"], traces["postgresql"]) is None
     assert traces["sqlite"][0][0] == 0 and traces["sqlite"][0][-1] > 0  # throttled
+
+
+def test_a_store_from_before_the_marks_is_counted_once(tmp_path):
+    """A commune's SQLite store made by the release that followed ratings by rowid opens,
+    gains ``ratings.rolled`` and is counted once: every rating, none twice (the
+    migration forgets the rollup's progress, so the first catch-up rebuilds)."""
+    import shutil
+    import sqlite3
+
+    config = _config(tmp_path / "new", 'path = "server.db"')
+    _fill(config, _raws())
+    before = _daily_tables(config.store.path)
+    # the old release's store: no column, no index, no record of the migration, and
+    # the rollup's progress as a rowid
+    old = tmp_path / "old.db"
+    shutil.copy(config.store.path, old)
+    conn = sqlite3.connect(old)
+    conn.execute("DROP INDEX idx_ratings_rolled")
+    conn.execute("ALTER TABLE ratings DROP COLUMN rolled")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm003_rolled_marks'")
+    conn.execute("UPDATE rollup_state SET last_rowid = (SELECT max(rowid) FROM ratings)")
+    conn.commit()
+    conn.close()
+    db = connect(old)
+    try:
+        assert rollup.catch_up(db.conn) == 60  # the first catch-up: a rebuild
+        assert rollup.catch_up(db.conn) == 0
+        assert db.conn.execute("SELECT count(*) FROM ratings WHERE rolled IS NULL"
+                               ).fetchone()[0] == 0
+    finally:
+        db.close()
+    assert _daily_tables(old) == before
+
+
+def _daily_tables(path) -> tuple:
+    import sqlite3
+    with sqlite3.connect(path) as conn:
+        return tuple(sorted(conn.execute(f"SELECT * FROM {t}").fetchall())
+                     for t in ("daily2", "daily_scores", "daily_reasons"))
