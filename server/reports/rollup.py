@@ -64,6 +64,7 @@ def _one(condition: str) -> str:
     """1 or 0 for a condition: PostgreSQL neither sums nor stores a boolean as a number."""
     return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
 
+
 @migrations()
 def m001_daily(db: sqlite_utils.Database) -> None:
     db.execute("""CREATE TABLE daily (
