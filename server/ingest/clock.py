@@ -106,10 +106,12 @@ class Anchors(dict):
     def __init__(self):
         super().__init__()
         self.dirty: set[tuple[str, str]] = set()
+        self.absent: set[tuple[str, str]] = set()  # looked up in this batch: none stored
 
     def clear(self) -> None:
         super().clear()
         self.dirty.clear()
+        self.absent.clear()
 
 
 def flush(conn: sqlite3.Connection, anchors: Anchors) -> None:
@@ -117,11 +119,32 @@ def flush(conn: sqlite3.Connection, anchors: Anchors) -> None:
     for key in anchors.dirty:
         _save(conn, *key, anchors[key])
     anchors.dirty.clear()
+    anchors.absent.clear()
+
+
+def prefetch(conn: sqlite3.Connection, anchors: Anchors, kiosk: str,
+             boot_ids: set[str]) -> None:
+    """Load a batch's boots in a few queries, not one per record (a round trip each on
+    PostgreSQL: 40,000 records of new boots took 20 s), and remember which have none
+    until the batch's ``flush``."""
+    wanted = [b for b in boot_ids if (kiosk, b) not in anchors]
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i:i + 500]
+        found = set()
+        for boot_id, *row in conn.execute(
+                "SELECT boot_id, synced_offset, bound_offset, placed_offset, placed_source, "
+                f"replace_cursor FROM boot_anchors WHERE kiosk = ? AND boot_id IN "
+                f"({','.join('?' * len(chunk))})", [kiosk, *chunk]):
+            anchors[(kiosk, boot_id)] = Boot(*row)
+            found.add(boot_id)
+        anchors.absent.update((kiosk, b) for b in chunk if b not in found)
 
 
 def _boot(conn: sqlite3.Connection, anchors: Anchors, kiosk: str, boot_id: str) -> Boot | None:
     key = (kiosk, boot_id)
     if key not in anchors:
+        if key in anchors.absent:
+            return None
         row = conn.execute("SELECT synced_offset, bound_offset, placed_offset, placed_source, "
                            "replace_cursor FROM boot_anchors WHERE kiosk = ? AND boot_id = ?",
                            [kiosk, boot_id]).fetchone()

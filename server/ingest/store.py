@@ -142,6 +142,7 @@ class Store:
                 continue
             valid.append((rating, contract.fingerprint(rating)))
         known = self._fingerprints([r.id for r, _ in valid])
+        clock.prefetch(conn, self.anchors, kiosk, {r.boot_id for r, _ in valid})
         new: list[tuple[contract.Rating, str]] = []
         for rating, fp in valid:
             if rating.id in known:  # stored before (or earlier in this batch)
