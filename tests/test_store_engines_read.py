@@ -427,3 +427,46 @@ def _daily_tables(path) -> tuple:
     with sqlite3.connect(path) as conn:
         return tuple(sorted(conn.execute(f"SELECT * FROM {t}").fetchall())
                      for t in ("daily2", "daily_scores", "daily_reasons"))
+
+
+def test_the_ingest_callback_never_waits_for_a_rebuild(tmp_path):
+    """While a rebuild runs in the process, the callback's catch-up returns at once and
+    what it left is counted by the next one (the housekeeper's)."""
+    config = _config(tmp_path / "s", 'path = "server.db"')
+    _fill(config, _raws())
+    with Store(config.store) as store:
+        with immediate(store.db):
+            store.add_ratings("xa-test", "k01", [rating(2, at=NOW - 60)], NOW)
+        with rollup._lock:  # as the housekeeper holds it for a rebuild
+            started = time.monotonic()
+            assert rollup.catch_up(store.db.conn, wait=False) == 0
+            assert time.monotonic() - started < 0.5
+        assert rollup.catch_up(store.db.conn) == 1
+        assert figures.summary(store.db.conn, QUARTER)["count"] + \
+            figures.summary(store.db.conn, QUARTER)["suspect"] == \
+            store.db.conn.execute(f"SELECT count(*) FROM ratings WHERE occurred_at >= ? "
+                                  f"AND occurred_at < ?", [day_start(QUARTER.start),
+                                                           day_start(QUARTER.end)]
+                                  ).fetchone()[0]
+
+
+def test_a_rebuild_on_postgresql_does_not_hold_the_store_write_lock(sites):
+    """On PostgreSQL the rollup queues behind its own lock only: ingest's BEGIN
+    IMMEDIATE (the store's write lock) goes ahead while a rebuild's transaction is open."""
+    import threading
+
+    rollup_db, writer_db = connect(sites["postgresql"].store), connect(sites["postgresql"].store)
+    done = threading.Event()
+    try:
+        with rollup._write(rollup_db.conn):
+            def write():
+                with immediate(writer_db):
+                    writer_db.conn.execute("UPDATE kiosks SET online = online")
+                done.set()
+            t = threading.Thread(target=write)
+            t.start()
+            assert done.wait(10), "ingest waited for the rollup's transaction"
+        t.join(10)
+    finally:
+        rollup_db.close()
+        writer_db.close()

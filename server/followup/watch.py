@@ -61,7 +61,7 @@ class Watcher:
         followup.open_cases(conn, low_at_or_below=f.low_at_or_below,
                             deadline_days=f.deadline_days,
                             rating_ids=[r.id for r in ratings])
-        rollup.catch_up(conn)
+        rollup.catch_up(conn, wait=False)  # during a rebuild: the housekeeper's next round
         self._wake.set()
 
     # --- start-up and threads -----------------------------------------------------------
@@ -132,6 +132,7 @@ class Watcher:
         if time.monotonic() - self._last_rebuild > c.web.rollup_rebuild_minutes * 60:
             rollup.rebuild(conn)
             self._last_rebuild = time.monotonic()
+        rollup.catch_up(conn)  # what a callback left during a rebuild (one query if none)
         followup.escalate_overdue(conn)
         if time.monotonic() - self._last_purge > PURGE_EVERY or not self._last_purge:
             followup.purge_contacts(conn, c.privacy.contact_retention_days)

@@ -175,17 +175,22 @@ def _add(conn: sqlite3.Connection, where: str, args: list) -> int:
 
 # One catch-up or rebuild at a time per process (ingest callback vs. housekeeping).
 _lock = threading.Lock()
+ROLLUP_LOCK = 7212015  # PostgreSQL advisory lock: one rollup writer per store (pg.py: 13, 14)
 
 
 @contextlib.contextmanager
 def _write(conn: sqlite3.Connection):
-    """A transaction holding the store's one write lock from its start: SQLite's
-    BEGIN IMMEDIATE, on PostgreSQL the seam's advisory lock (server/ingest/pg.py). So a
-    rebuild in one process and a catch-up in another queue as they do on SQLite, and
-    never both count a rating; what we mark is what we count."""
+    """A transaction only one rollup writer holds at a time, across processes, so two
+    never count a rating twice. SQLite: BEGIN IMMEDIATE, the store's one write lock.
+    PostgreSQL: an advisory lock of the rollup's own, so ingest never waits behind a
+    rebuild (readers see the old figures until it commits)."""
     if conn.in_transaction:
         conn.commit()
-    conn.execute("BEGIN IMMEDIATE")
+    if isinstance(conn, sqlite3.Connection):
+        conn.execute("BEGIN IMMEDIATE")
+    else:
+        conn.execute("BEGIN")
+        conn.execute(f"SELECT pg_advisory_xact_lock({ROLLUP_LOCK})")
     try:
         yield conn
     except BaseException:
@@ -203,20 +208,35 @@ def _next_round(conn: sqlite3.Connection) -> int:
                         ).fetchone()[0]
 
 
-def catch_up(conn: sqlite3.Connection) -> int:
-    """Count ratings stored since the last call; returns how many rows were added."""
-    with _lock:
-        if conn.execute("SELECT 1 FROM rollup_state WHERE name = 'daily'").fetchone() is None:
+def _started(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM rollup_state WHERE name = 'daily'").fetchone() is not None
+
+
+def catch_up(conn: sqlite3.Connection, *, wait: bool = True) -> int:
+    """Count ratings stored since the last call; returns how many rows were added.
+    ``wait=False`` (the ingest callback): while a rebuild runs in this process, return 0
+    at once; what is new stays for the next catch-up (the housekeeper's or the next
+    callback's), so the writer thread never waits for a rebuild."""
+    if not _lock.acquire(blocking=wait):
+        return 0
+    try:
+        if not _started(conn):
             return _rebuild(conn)
-        if conn.execute("SELECT 1 FROM ratings WHERE rolled IS NULL LIMIT 1").fetchone() is None:
-            return 0  # nothing new: no write, no lock (the common case at start-up)
-        with _write(conn):
-            round_ = _next_round(conn)
-            marked = conn.execute("UPDATE ratings SET rolled = ? WHERE rolled IS NULL",
-                                  [round_]).rowcount
-            if marked:
-                _add(conn, "rolled = ?", [round_])
-        return marked
+        return _catch_up(conn)
+    finally:
+        _lock.release()
+
+
+def _catch_up(conn: sqlite3.Connection) -> int:
+    if conn.execute("SELECT 1 FROM ratings WHERE rolled IS NULL LIMIT 1").fetchone() is None:
+        return 0  # nothing new: no write, no lock (the common case)
+    with _write(conn):
+        round_ = _next_round(conn)
+        marked = conn.execute("UPDATE ratings SET rolled = ? WHERE rolled IS NULL",
+                              [round_]).rowcount
+        if marked:
+            _add(conn, "rolled = ?", [round_])
+    return marked
 
 
 def rebuild(conn: sqlite3.Connection) -> int:
@@ -225,10 +245,18 @@ def rebuild(conn: sqlite3.Connection) -> int:
 
 
 def _rebuild(conn: sqlite3.Connection) -> int:
+    """Every counted rating counted again. The new ones are first marked and added in a
+    short transaction of their own (a catch-up), so the long recount marks nothing and
+    holds no lock on rows ingest may be writing; only the very first rebuild (a new or
+    upgraded store, every rating unmarked) marks them all in the recount itself."""
     started = time.monotonic()
+    first = not _started(conn)
+    if not first:
+        _catch_up(conn)
     with _write(conn):
-        round_ = _next_round(conn)
-        conn.execute("UPDATE ratings SET rolled = ? WHERE rolled IS NULL", [round_])
+        if first:
+            conn.execute("UPDATE ratings SET rolled = ? WHERE rolled IS NULL",
+                         [_next_round(conn)])
         for table in ("daily2", "daily_scores", "daily_reasons"):
             conn.execute(f"DELETE FROM {table}")
         counted = _add(conn, "rolled IS NOT NULL", [])
