@@ -116,8 +116,8 @@ class Anchors(dict):
 
 def flush(conn: sqlite3.Connection, anchors: Anchors) -> None:
     """Write the boots whose evidence changed (inside the same transaction)."""
-    for key in anchors.dirty:
-        _save(conn, *key, anchors[key])
+    # one executemany: pipelined on PostgreSQL, not a round trip per boot
+    conn.executemany(_SAVE, [(*key, *_values(anchors[key])) for key in anchors.dirty])
     anchors.dirty.clear()
     anchors.absent.clear()
 
@@ -154,14 +154,20 @@ def _boot(conn: sqlite3.Connection, anchors: Anchors, kiosk: str, boot_id: str) 
     return anchors[key]
 
 
+_SAVE = ("INSERT INTO boot_anchors (kiosk, boot_id, synced_offset, bound_offset, "
+         "placed_offset, placed_source, replace_cursor) VALUES (?,?,?,?,?,?,?) "
+         "ON CONFLICT(kiosk, boot_id) DO UPDATE SET "
+         "synced_offset = excluded.synced_offset, bound_offset = excluded.bound_offset,"
+         " placed_offset = excluded.placed_offset, placed_source = excluded.placed_source,"
+         " replace_cursor = excluded.replace_cursor")
+
+
+def _values(b: Boot) -> tuple:
+    return (b.synced, b.bound, b.placed, b.source, b.cursor)
+
+
 def _save(conn: sqlite3.Connection, kiosk: str, boot_id: str, b: Boot) -> None:
-    conn.execute("INSERT INTO boot_anchors (kiosk, boot_id, synced_offset, bound_offset, "
-                 "placed_offset, placed_source, replace_cursor) VALUES (?,?,?,?,?,?,?) "
-                 "ON CONFLICT(kiosk, boot_id) DO UPDATE SET "
-                 "synced_offset = excluded.synced_offset, bound_offset = excluded.bound_offset,"
-                 " placed_offset = excluded.placed_offset, placed_source = excluded.placed_source,"
-                 " replace_cursor = excluded.replace_cursor",
-                 [kiosk, boot_id, b.synced, b.bound, b.placed, b.source, b.cursor])
+    conn.execute(_SAVE, [kiosk, boot_id, *_values(b)])
 
 
 def _judge(conn: sqlite3.Connection, anchors: Anchors, kiosk: str, boot_id: str, *,

@@ -3,6 +3,12 @@
 ``[store] url = "postgresql://…"`` selects PostgreSQL; without it ``[store] path`` is
 the SQLite file, as before. Everything else in the server opens the store through
 :func:`server.ingest.store.connect`, which asks :func:`target` which engine to use.
+
+On PostgreSQL the connection is ``server/ingest/pg.py``'s (it behaves as the sqlite3
+connection the code was written against) and the schema is made by the same migration
+functions through ``server/ingest/pgschema.py``. SQL in the server is written once, to
+run on both (the rules: docs/postgresql.md); a migration or a hot path branches on
+:func:`name` only where the engines cannot share one statement (a trigger's body, COPY).
 """
 
 from __future__ import annotations

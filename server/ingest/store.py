@@ -283,31 +283,38 @@ def one_per_transaction(store: Store, kiosk: str, new: list[tuple[contract.Ratin
 
 
 def stats(db: sqlite_utils.Database) -> dict:
-    """The figures ``hailong server stats --json`` prints (an outside check reads them)."""
-    q = db.execute
+    """The figures ``hailong server stats --json`` prints (an outside check reads them).
+    Names are ordered here, by code point, as SQLite orders them (PostgreSQL orders text
+    by its locale)."""
+    def q(sql: str):
+        return db.execute(sql)
+
+    def by_name(sql: str) -> dict:
+        return dict(sorted(db.execute(sql).fetchall()))
+
     return {
         "ratings": q("SELECT count(*) FROM ratings").fetchone()[0],
         "distinct_ids": q("SELECT count(DISTINCT id) FROM ratings").fetchone()[0],
-        "by_kiosk": dict(q("SELECT kiosk, count(*) FROM ratings GROUP BY kiosk ORDER BY kiosk")),
+        "by_kiosk": by_name("SELECT kiosk, count(*) FROM ratings GROUP BY kiosk"),
         "by_score": {str(s): n for s, n in q(
             "SELECT score, count(*) FROM ratings GROUP BY score ORDER BY score")},
         # flagged by any rule: the kiosk's own, or the server's (server/ingest/door.py)
         "suspect": q("SELECT count(*) FROM ratings WHERE suspect IS NOT NULL "
                      "OR flagged IS NOT NULL").fetchone()[0],
-        "flagged_by_rule": dict(q(
+        "flagged_by_rule": by_name(
             "SELECT rule, count(*) FROM rating_flags WHERE confirmed_at IS NULL "
-            "GROUP BY rule ORDER BY rule")),
+            "GROUP BY rule"),
         "unsynced_clock": q("SELECT count(*) FROM ratings WHERE clock_synced = 0").fetchone()[0],
         "with_dossier": q("SELECT count(*) FROM ratings WHERE dossier IS NOT NULL "
                           "AND dossier != ''").fetchone()[0],  # issue 9
         "rejected": q("SELECT count(*) FROM rejections").fetchone()[0],
-        "rejected_by_reason": dict(q(
-            "SELECT reason, count(*) FROM rejections GROUP BY reason ORDER BY reason")),
+        "rejected_by_reason": by_name(
+            "SELECT reason, count(*) FROM rejections GROUP BY reason"),
         "quarantined": q("SELECT count(*) FROM quarantine").fetchone()[0],
         "placement_due": clock.placement_due(db.conn),
         "forward_backlog": _forward_backlog(db.conn),  # issue 12: not yet acked by the province
-        "kiosks": {row[0]: {"online": bool(row[1]), "last_seen": row[2]} for row in q(
-            "SELECT id, online, last_seen FROM kiosks ORDER BY id")},
+        "kiosks": {row[0]: {"online": bool(row[1]), "last_seen": row[2]} for row in sorted(
+            q("SELECT id, online, last_seen FROM kiosks").fetchall())},
     }
 
 
