@@ -1,9 +1,16 @@
 """ingest: 10 kiosks draining at once into one server -> sustained ratings/s stored
 and acked (10 uplink processes, one server process, one mosquitto). The baseline is
-10,000 plain QoS 1 publishes with paho to the same broker, in the same run."""
+10,000 plain QoS 1 publishes with paho to the same broker, in the same run.
+
+Issue 12: the same on the server store's two engines, SQLite (the default) and
+PostgreSQL (a throw-away database on HAILONG_TEST_PG's server, or 127.0.0.1:5432), each
+with kiosks whose clocks are synchronised and not (the server then places every rating
+from its boot's evidence). One JSON line of figures last."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import subprocess
 import sys
 import time
@@ -16,19 +23,32 @@ from sync.outbox import Outbox
 
 KIOSKS = [f"k{n:02d}" for n in range(1, 11)]
 PER_KIOSK = 2000
-RUNS = 3
+RUNS = int(os.environ.get("HAILONG_BENCH_RUNS", 3))
+PG_ADMIN = os.environ.get("HAILONG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def hailong(*args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "hailong", "--log-level", "warning", *args])
 
 
-def ingest_once(folder, port, templates, n) -> tuple[float, float]:
+def pg_database(drop: str | None = None) -> str:
+    """A new empty database (its URL), or with ``drop``, that one dropped."""
+    import psycopg
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        if drop:
+            conn.execute(f'DROP DATABASE IF EXISTS "{drop.rsplit("/", 1)[1]}" WITH (FORCE)')
+            return drop
+        name = f"hailong_bench_{secrets.token_hex(4)}"
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def ingest_once(folder, port, templates, n, url: str = "") -> tuple[float, float]:
     """(seconds from starting the uplinks to all acked, sustained ratings/s from the
     first ack to the last: process start-up on 2 cores left out)"""
     run = folder / f"run{n}"
     run.mkdir()
-    server = hailong("server", "run", "--config", str(write_server(run, port)))
+    server = hailong("server", "run", "--config", str(write_server(run, port, url)))
     stores = [copy_outbox(templates[k], run / f"{k}.db") for k in KIOSKS]
     confs = [write_kiosk(run, k, port, s) for k, s in zip(KIOSKS, stores)]
     time.sleep(2.0)  # the server is up and subscribed
@@ -59,23 +79,39 @@ def ingest_once(folder, port, templates, n) -> tuple[float, float]:
 
 def main() -> None:
     folder = workdir("ingest")
-    templates = {k: prepared_outbox(folder, k, PER_KIOSK) for k in KIOSKS}
     total = PER_KIOSK * len(KIOSKS)
+    figures: dict = {"bench": "ingest", "kiosks": len(KIOSKS), "ratings": total,
+                     "runs": RUNS}
     with LocalBroker(folder / "broker", extra="max_queued_messages 1000") as broker:
-        baselines, times, rates = [], [], []
-        for n in range(RUNS):
-            baselines.append(paho_baseline(broker.port))
-            elapsed, sustained = ingest_once(folder, broker.port, templates, n)
-            times.append(elapsed)
-            rates.append(sustained)
-            print(f"run {n}: paho {baselines[-1]:.0f} msg/s; {total} ratings from "
-                  f"{len(KIOSKS)} kiosks in {elapsed:.2f} s, sustained {sustained:.0f}/s",
-                  file=sys.stderr)
-    emit({"bench": "ingest", "kiosks": len(KIOSKS), "ratings": total, "runs": RUNS,
-          "seconds_incl_uplink_start_median": median(times),
-          "sustained_ratings_per_s_median": round(median(rates)),
-          "paho_qos1_msgs_per_s_median": round(median(baselines)),
-          "ratio_sustained_to_paho": round(median(rates) / median(baselines), 2)})
+        baselines = []
+        n = 0
+        for clock in ("synced", "unsynced"):
+            templates = {k: prepared_outbox(folder, k, PER_KIOSK, clock) for k in KIOSKS}
+            for engine in ("sqlite", "postgresql"):
+                times, rates = [], []
+                for _ in range(RUNS):
+                    baselines.append(paho_baseline(broker.port))
+                    url = pg_database() if engine == "postgresql" else ""
+                    try:
+                        elapsed, sustained = ingest_once(folder, broker.port, templates, n,
+                                                         url)
+                    finally:
+                        if url:
+                            pg_database(drop=url)
+                    n += 1
+                    times.append(elapsed)
+                    rates.append(sustained)
+                    print(f"{engine}, {clock} clocks: paho {baselines[-1]:.0f} msg/s; "
+                          f"{total} ratings from {len(KIOSKS)} kiosks in {elapsed:.2f} s, "
+                          f"sustained {sustained:.0f}/s", file=sys.stderr)
+                # the first pair keeps the names earlier runs of this bench printed
+                key = "" if (engine, clock) == ("sqlite", "synced") else f"{engine}_{clock}_"
+                figures[f"{key}seconds_incl_uplink_start_median"] = median(times)
+                figures[f"{key}sustained_ratings_per_s_median"] = round(median(rates))
+    figures["paho_qos1_msgs_per_s_median"] = round(median(baselines))
+    figures["ratio_sustained_to_paho"] = round(
+        figures["sustained_ratings_per_s_median"] / median(baselines), 2)
+    emit(figures)
 
 
 if __name__ == "__main__":

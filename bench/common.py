@@ -39,24 +39,32 @@ def workdir(name: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"hailong-bench-{name}-"))
 
 
-def write_server(folder: Path, port: int) -> Path:
+def write_server(folder: Path, port: int, store_url: str = "") -> Path:
+    """``store_url``: a PostgreSQL database for the server's store (issue 12); empty:
+    SQLite in ``folder``."""
     conf = folder / "server.toml"
-    conf.write_text(server_toml(commune=COMMUNE, store=str(folder / "server.db"), port=port))
+    conf.write_text(server_toml(commune=COMMUNE, store=str(folder / "server.db"), port=port,
+                                store_url=store_url))
     return conf
 
 
-def write_kiosk(folder: Path, kiosk: str, port: int, store: Path, extra: str = "") -> Path:
+def write_kiosk(folder: Path, kiosk: str, port: int, store: Path, extra: str = "",
+                clock: str = "synced") -> Path:
     conf = folder / f"{kiosk}.toml"
     conf.write_text(kiosk_toml(kiosk=kiosk, commune=COMMUNE, store=str(store), port=port,
+                               clock=clock,
                                extra=extra or os.environ.get("HAILONG_BENCH_KIOSK_EXTRA", "")))
     return conf
 
 
-def prepared_outbox(folder: Path, kiosk: str, count: int) -> Path:
-    """An outbox file holding ``count`` pending ratings, made once and copied per run."""
-    path = folder / f"template-{kiosk}.db"
+def prepared_outbox(folder: Path, kiosk: str, count: int, clock: str = "synced") -> Path:
+    """An outbox file holding ``count`` pending ratings, made once and copied per run;
+    ``clock = "unsynced"``: made with a clock the kiosk does not trust (the server
+    places them in time)."""
+    path = folder / (f"template-{kiosk}.db" if clock == "synced"
+                     else f"template-{kiosk}-{clock}.db")
     if not path.exists():
-        conf = write_kiosk(folder, kiosk, 1883, path)
+        conf = write_kiosk(folder, kiosk, 1883, path, clock=clock)
         config = load_kiosk_config(conf)
         with Outbox(path) as outbox:
             outbox.db.execute("PRAGMA synchronous=OFF")  # setup only, not measured

@@ -34,7 +34,9 @@ def immediate(db):
     roster, web). A deferred transaction that reads first and writes later fails at
     once with "database is locked" (SQLITE_BUSY_SNAPSHOT) if another connection
     committed in between, and the busy timeout does not help; taking the lock up front
-    makes writers queue instead. ``db`` is a sqlite-utils Database.
+    makes writers queue instead. ``db`` is a sqlite-utils Database, or the server
+    store on PostgreSQL, where the same statement takes one advisory lock per store
+    held to COMMIT (server/ingest/pg.py), so writers queue the same way.
     """
     db.conn.execute("BEGIN IMMEDIATE")
     try:

@@ -43,9 +43,10 @@ log = logging.getLogger(__name__)
 
 def server_toml(*, commune: str, store: str, port: int, web_port: int = 8080,
                 username: str = "", password: str = "", extra: str = "",
-                name: str = COMMUNE_NAME) -> str:
+                name: str = COMMUNE_NAME, store_url: str = "") -> str:
+    url = f'url = "{store_url}"\n' if store_url else ""  # PostgreSQL (issue 12)
     return (f'[server]\ncommune = "{commune}"\ncommune_name = "{name}"\n\n'
-            f'[store]\npath = "{store}"\n\n'
+            f'[store]\npath = "{store}"\n{url}\n'
             f'[broker]\nhost = "127.0.0.1"\nport = {port}\n'
             f'username = "{username}"\npassword = "{password}"\n\n'
             f'[web]\nhost = "127.0.0.1"\nport = {web_port}\n{extra}')

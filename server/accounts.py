@@ -253,8 +253,8 @@ def authenticate(conn: sqlite3.Connection, username: str, password: str,
             if key.startswith(("user:", "device:")):
                 conn.execute("DELETE FROM login_failures WHERE key = ?", [key])
             elif claimed is not None:  # the address: take back this try's count
-                conn.execute("UPDATE login_failures SET count = max(count - 1, 0) "
-                             "WHERE key = ?", [key])
+                conn.execute("UPDATE login_failures SET count = CASE WHEN count > 1 "
+                             "THEN count - 1 ELSE 0 END WHERE key = ?", [key])
     return User(username.strip(), row[1], row[3])
 
 
@@ -292,9 +292,10 @@ def remember_device(conn: sqlite3.Connection, username: str, token: str | None =
 # --- managing accounts (CLI and the leader's users page) -----------------------------
 
 def users(conn: sqlite3.Connection) -> list[dict]:
+    rows = conn.execute("SELECT username, role, disabled, official, created_at FROM users"
+                        ).fetchall()
     return [{"username": r[0], "role": r[1], "disabled": bool(r[2]), "official": r[3],
-             "created_at": r[4]} for r in conn.execute(
-        "SELECT username, role, disabled, official, created_at FROM users ORDER BY username")]
+             "created_at": r[4]} for r in sorted(rows)]  # code point order on either engine
 
 
 def _need_user(conn: sqlite3.Connection, username: str) -> tuple:

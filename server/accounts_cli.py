@@ -51,7 +51,7 @@ def _read_password() -> str:
 def _accounts_db(config):
     from server.ingest.store import connect
 
-    db = connect(config.store.path)
+    db = connect(config.store)
     try:
         yield db.conn
     finally:
@@ -140,11 +140,12 @@ def seed(config_path: str, count: int, days: int, seed_value: int) -> None:
     """Fill the store with realistic demo ratings (for demos and benchmarks only)."""
     import time
 
+    from server.ingest.engine import describe
     from server.ingest.seed import seed as do_seed
     from server.ingest.store import connect
 
     config = load_server_config(config_path)
-    db = connect(config.store.path)
+    db = connect(config.store)
     started = time.monotonic()
     try:
         do_seed(db, count, days=days, seed_value=seed_value, commune=config.server.commune,
@@ -154,7 +155,7 @@ def seed(config_path: str, count: int, days: int, seed_value: int) -> None:
     finally:
         db.close()
     click.echo(f"seeded {count} ratings over {days} days in "
-               f"{time.monotonic() - started:.1f} s into {config.store.path}")
+               f"{time.monotonic() - started:.1f} s into {describe(config.store)}")
 
 
 COMMANDS = (add_user, list_users, disable_user, enable_user, remove_user, reset_password, seed)

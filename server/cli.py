@@ -37,7 +37,7 @@ def stats(config_path: str, as_json: bool) -> None:
     from server.ingest.store import Store, stats as store_stats
 
     config = load_server_config(config_path)
-    with Store(config.store.path) as store:
+    with Store(config.store) as store:
         figures = store_stats(store.db)
     if as_json:
         echo_json(figures)

@@ -20,6 +20,9 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
             "and reports, e.g. 'UBND xã Tân Lập'"),
     Setting("store", "path", Path, "hailong.db", "the server's SQLite file (relative to this "
             "file)"),
+    Setting("store", "url", str, "", "a PostgreSQL database instead of the SQLite file, "
+            "e.g. 'postgresql://hailong@localhost/hailong' (docs/postgresql.md); empty: "
+            "SQLite at [store] path", secret=True),
     *BROKER_SETTINGS,
     Setting("ingest", "max_batch_messages", int, 64, "MQTT messages stored per transaction",
             minimum=1, maximum=1000),
@@ -151,6 +154,10 @@ def load_server_config(path, **kw) -> Config:
     if not valid_id(config.server.commune):
         raise ConfigError(f"{config.path}: [server] commune: {config.server.commune!r} must be "
                           "lower-case letters, digits, '-' or '_' (it is part of MQTT topics)")
+    url = config.store.url
+    if url and not url.startswith(("postgresql://", "postgres://")):  # issue 12
+        raise ConfigError(f"{config.path}: [store] url: must start with postgresql:// "
+                          "(or leave it empty for SQLite at [store] path)")
     if config.province.enabled and not config.province.host:  # issue 12
         raise ConfigError(f"{config.path}: [province] host: required when forwarding to the "
                           "province is enabled")

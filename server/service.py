@@ -10,6 +10,7 @@ import threading
 from hailong.systemd import notify, watchdog_interval
 
 from server.ingest import storecheck
+from server.ingest.engine import describe
 from server.ingest.worker import Ingest
 from server.followup.mailer import ReportMailer
 from server.fleet.pusher import ConfigPusher
@@ -23,7 +24,7 @@ def serve(config, stop: threading.Event) -> None:
     # feeds the watcher; open the dashboard last, so its heavier imports do not delay
     # ingest's subscription.
     # A damaged store must stop us here, loudly, not after READY (issue 8).
-    storecheck.check(config.store.path)
+    storecheck.check(config.store)
     with contextlib.ExitStack() as running:
         watcher = Watcher(config)
         running.callback(watcher.stop)
@@ -46,7 +47,7 @@ def serve(config, stop: threading.Event) -> None:
             log.error("dashboard not started on %s:%s: %s", config.web.host, config.web.port,
                       e.strerror or e)
         log.info("server for commune %s: store %s, broker %s:%s", config.server.commune,
-                 config.store.path, config.broker.host, config.broker.port)
+                 describe(config.store), config.broker.host, config.broker.port)
         notify("READY=1")
         ping = watchdog_interval() or 60.0
         while not stop.wait(ping):

@@ -94,7 +94,30 @@ def procs():
 
 
 @pytest.fixture
-def site(tmp_path, broker):
+def store_engine(request) -> str:
+    """The server store's engine: "sqlite" unless a test is parametrized over both
+    (``helpers.both_stores``)."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def server_store(tmp_path, store_engine):
+    """Where the test's server store lives: a SQLite path, or the URL of a throw-away
+    PostgreSQL database (created here, dropped after the test, issue 12)."""
+    if store_engine == "sqlite":
+        yield tmp_path / "server.db"
+        return
+    from province_support import TempDatabase
+    from server.ingest import pg
+    with TempDatabase() as database:
+        try:
+            yield database.url
+        finally:
+            pg.close_pool(database.url)  # before the DROP forces our connections out
+
+
+@pytest.fixture
+def site(tmp_path, broker, server_store):
     """Write a server config and kiosk configs against the test broker."""
 
     class Site:
@@ -104,9 +127,11 @@ def site(tmp_path, broker):
         def __init__(self):
             self.server_conf = tmp_path / "server.toml"
             self.web_port = free_port()
+            self.store = server_store  # a SQLite path or a PostgreSQL URL
+            url = server_store if isinstance(server_store, str) else ""
             self.server_conf.write_text(server_toml(
                 commune=COMMUNE, store=str(tmp_path / "server.db"), port=broker.port,
-                web_port=self.web_port))
+                web_port=self.web_port, store_url=url))
 
         def kiosk(self, kiosk_id: str, *, clock: str = "synced", extra: str = "") -> Path:
             path = tmp_path / f"kiosk-{kiosk_id}.toml"

@@ -18,20 +18,23 @@ PASSWORD = "correct horse battery"
 ROLES = ("leader", "office", "technician")
 
 
-def write_config(folder: Path, extra: str = "", web_port: int = 0) -> Path:
+def write_config(folder: Path, extra: str = "", web_port: int = 0, store=None) -> Path:
+    """``store``: the ``server_store`` fixture's value (a PostgreSQL URL puts
+    ``[store] url`` in); None or a path: SQLite at server.db."""
+    url = f'url = "{store}"\n' if isinstance(store, str) else ""
     path = folder / "server.toml"
     path.write_text(f'[server]\ncommune = "xa-test"\ncommune_name = "UBND xã Tân Lập"\n\n'
-                    f'[store]\npath = "server.db"\n\n[web]\nhost = "127.0.0.1"\n'
+                    f'[store]\npath = "server.db"\n{url}\n[web]\nhost = "127.0.0.1"\n'
                     f'port = {web_port}\n{extra}', encoding="utf-8")
     return path
 
 
-def load(folder: Path, extra: str = ""):
-    return load_server_config(write_config(folder, extra))
+def load(folder: Path, extra: str = "", store=None):
+    return load_server_config(write_config(folder, extra, store=store))
 
 
 def add_users(config) -> None:
-    with Store(config.store.path) as store:
+    with Store(config.store) as store:
         for role in ROLES:
             accounts.add_user(store.db.conn, role, role, PASSWORD)
 
@@ -56,7 +59,7 @@ def rating(score: int, *, official: str = "cb-an", counter: str = "q1", kiosk: s
 
 def store_ratings(config, raws: list[bytes], kiosk: str = "k01") -> list[contract.Rating]:
     """Through Store.add_ratings, as ingest stores them; returns the new ratings."""
-    with Store(config.store.path) as store:
+    with Store(config.store) as store:
         with store.db.atomic():
             result = store.add_ratings("xa-test", kiosk, raws, time.time())
     return result.new

@@ -7,10 +7,29 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from kiosk.config import load_kiosk_config
 from sync.outbox import Outbox
 from kiosk.recorder import Recorder
 from kiosk.simulate import simulate
+
+
+# Run a test on both server store engines (issue 12): it takes the ``server_store``
+# fixture (or ``site``, which uses it) and gets a SQLite file, then a PostgreSQL database.
+both_stores = pytest.mark.parametrize("store_engine", ["sqlite", "postgresql"],
+                                      indirect=True)
+
+
+def store_setting(server_store) -> dict:
+    """The ``[store]`` table of a server config for ``server_store``."""
+    if isinstance(server_store, str):
+        return {"url": server_store}
+    return {"path": str(server_store)}
+
+
+def store_engine_of(server_store) -> str:
+    return "postgresql" if isinstance(server_store, str) else "sqlite"
 
 
 def hailong(*args: str, check: bool = True) -> subprocess.CompletedProcess:

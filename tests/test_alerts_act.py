@@ -22,6 +22,7 @@ from server.followup import alerts, cases as followup
 from server.ingest.store import connect
 from server.followup.watch import Watcher
 
+from helpers import both_stores
 from dashboard_support import load, rating, store_ratings
 
 
@@ -70,7 +71,7 @@ def receivers():
 
 
 def _roster(config):
-    db = connect(config.store.path)
+    db = connect(config.store)
     db.conn.execute("INSERT INTO officials (id, name, title, photo, active, updated_at) "
                     "VALUES ('cb-le-van-cuong', 'Lê Văn Cường', '', '', 1, 0)")
     db.conn.execute("INSERT INTO counters (id, name) VALUES ('q1', 'Tư pháp - Hộ tịch')")
@@ -92,13 +93,14 @@ def _deliver(conn, config, now=None) -> int:
                                   session=s, smtp=config.smtp, now=now)
 
 
-def test_webhook_telegram_and_email_name_the_official_and_link_the_case(tmp_path, receivers):
+@both_stores
+def test_webhook_telegram_and_email_name_the_official_and_link_the_case(tmp_path, server_store, receivers):
     base, smtp_port, box = receivers
-    config = load(tmp_path, _settings(base, smtp_port))
+    config = load(tmp_path, _settings(base, smtp_port), store=server_store)
     _roster(config)
     store_ratings(config, [rating(1, official="cb-le-van-cuong", counter="q1",
                                   reasons=("long-wait", "attitude"))])
-    db = connect(config.store.path)
+    db = connect(config.store)
     followup.open_cases(db.conn, low_at_or_below=0, deadline_days=3)
     assert alerts.check(db.conn, config.alerts, alerts.channels(config.alerts)) == 1
     assert _deliver(db.conn, config) == 3
@@ -114,9 +116,10 @@ def test_webhook_telegram_and_email_name_the_official_and_link_the_case(tmp_path
     assert box.messages[0][0] == ["lanh-dao@xa.test"]
 
 
-def test_restart_with_a_backlog_sends_one_summary(tmp_path, receivers):
+@both_stores
+def test_restart_with_a_backlog_sends_one_summary(tmp_path, server_store, receivers):
     base, smtp_port, box = receivers
-    config = load(tmp_path, _settings(base, smtp_port, "summary_over = 10\n"))
+    config = load(tmp_path, _settings(base, smtp_port, "summary_over = 10\n"), store=server_store)
     _roster(config)
     # 40 low ratings stored while the server was down: no cases, no alerts yet.
     store_ratings(config, [rating(1, official="cb-le-van-cuong") for _ in range(40)])
@@ -132,10 +135,11 @@ def test_restart_with_a_backlog_sends_one_summary(tmp_path, receivers):
     assert len(box.messages) == 1
 
 
-def test_closing_a_case_closes_its_alert(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_closing_a_case_closes_its_alert(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     store_ratings(config, [rating(1), rating(1)])
-    db = connect(config.store.path)
+    db = connect(config.store)
     conn = db.conn
     followup.open_cases(conn, low_at_or_below=0, deadline_days=3)
     alerts.check(conn, config.alerts, ())
@@ -148,10 +152,11 @@ def test_closing_a_case_closes_its_alert(tmp_path):
     db.close()
 
 
-def test_acknowledge_many_at_once(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_acknowledge_many_at_once(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     store_ratings(config, [rating(1) for _ in range(5)])
-    db = connect(config.store.path)
+    db = connect(config.store)
     followup.open_cases(db.conn, low_at_or_below=0, deadline_days=3)
     alerts.check(db.conn, config.alerts, ())
     ids = [a["id"] for a in alerts.listing(db.conn)]
@@ -161,12 +166,13 @@ def test_acknowledge_many_at_once(tmp_path):
     db.close()
 
 
-def test_routing_lowest_now_others_in_one_daily_digest(tmp_path, receivers):
+@both_stores
+def test_routing_lowest_now_others_in_one_daily_digest(tmp_path, server_store, receivers):
     base, smtp_port, box = receivers
     config = load(tmp_path, _settings(base, smtp_port, 'webhook_routes = ["lowest-rating", '
-                                      '"low-rating"]\nemail_routes = ["lowest-rating"]\n'))
+                                      '"low-rating"]\nemail_routes = ["lowest-rating"]\n'), store=server_store)
     store_ratings(config, [rating(1, scale=5), rating(2, scale=5), rating(2, scale=5)])
-    db = connect(config.store.path)
+    db = connect(config.store)
     followup.open_cases(db.conn, low_at_or_below=0, deadline_days=3)
     alerts.check(db.conn, config.alerts, alerts.channels(config.alerts))
     _deliver(db.conn, config)
@@ -182,12 +188,13 @@ def test_routing_lowest_now_others_in_one_daily_digest(tmp_path, receivers):
     db.close()
 
 
-def test_many_overdue_cases_at_first_start_are_one_message(tmp_path, receivers):
+@both_stores
+def test_many_overdue_cases_at_first_start_are_one_message(tmp_path, server_store, receivers):
     base, smtp_port, box = receivers
-    config = load(tmp_path, _settings(base, smtp_port, "summary_over = 5\n"))
+    config = load(tmp_path, _settings(base, smtp_port, "summary_over = 5\n"), store=server_store)
     store_ratings(config, [rating(1) for _ in range(4)] +
                   [rating(1, official=f"cb-{i}") for i in range(8)])
-    db = connect(config.store.path)
+    db = connect(config.store)
     conn = db.conn
     followup.open_cases(conn, low_at_or_below=0, deadline_days=1, now=time.time() - 9 * 86400)
     alerts.check(conn, config.alerts, alerts.channels(config.alerts))  # the 12 low ratings
@@ -203,13 +210,14 @@ def test_many_overdue_cases_at_first_start_are_one_message(tmp_path, receivers):
     db.close()
 
 
-def test_the_assignee_is_emailed_with_the_case_link(tmp_path, receivers):
+@both_stores
+def test_the_assignee_is_emailed_with_the_case_link(tmp_path, server_store, receivers):
     base, smtp_port, box = receivers
     config = load(tmp_path, _settings(base, smtp_port,
-                                      'assignee_emails = ["vanphong=vp@xa.test"]\n'))
+                                      'assignee_emails = ["vanphong=vp@xa.test"]\n'), store=server_store)
     _roster(config)
     store_ratings(config, [rating(1, official="cb-le-van-cuong", reasons=("late-result",))])
-    db = connect(config.store.path)
+    db = connect(config.store)
     conn = db.conn
     followup.open_cases(conn, low_at_or_below=0, deadline_days=3)
     followup.assign(conn, 1, "vanphong", "chutich")

@@ -8,12 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import wait_until
-from helpers import kiosk_status, outbox_ids, record, server_ids, server_stats
+from helpers import both_stores, kiosk_status, outbox_ids, record, server_ids, server_stats
 
 KIOSKS = [f"k{n:02d}" for n in range(1, 11)]
 
 
 @pytest.mark.slow
+@both_stores
 def test_ten_kiosks_burst(site, procs):
     confs = [site.kiosk(k) for k in KIOSKS]
     with ThreadPoolExecutor(len(confs)) as pool:  # fsync releases the GIL
@@ -27,4 +28,4 @@ def test_ten_kiosks_burst(site, procs):
     assert stats["ratings"] == stats["distinct_ids"] == 20_000
     assert stats["by_kiosk"] == {k: 2000 for k in KIOSKS}
     made = set().union(*(outbox_ids(c) for c in confs))
-    assert set(server_ids(site.folder / "server.db")) == made
+    assert set(server_ids(site.store)) == made

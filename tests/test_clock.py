@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from pathlib import Path
 
 from conftest import wait_until
-from helpers import kiosk_status
+from helpers import both_stores, kiosk_status, store_setting
 from kiosk.clock import Clock, ClockReading, since_boot
 from kiosk.config import load_kiosk_config
 from sync.outbox import Outbox
@@ -31,8 +32,9 @@ def placed(store: Store) -> dict[float, tuple[float, str]]:
             for r in store.db["ratings"].rows}
 
 
-def test_unsynced_ratings_are_placed_then_corrected(tmp_path):
-    store = Store(tmp_path / "server.db")
+@both_stores
+def test_unsynced_ratings_are_placed_then_corrected(tmp_path, server_store):
+    store = Store(server_store)
     boot_start = 1_790_000_000.0  # the true time this kiosk booted
     # made at mono 100 and 200 with a wrong clock; both received at true time boot+300
     store.add_ratings("xa-test", "k01", [rating(100, synced=False, created_at=Y2001),
@@ -65,6 +67,7 @@ class WrongClock(Clock):
         return ClockReading(Y2001 + time.monotonic() % 1000, False, self.boot_id, since_boot())
 
 
+@both_stores
 def test_unsynced_kiosk_end_to_end(site, procs):
     conf = site.kiosk("k01", clock="unsynced")
     config = load_kiosk_config(conf)
@@ -77,7 +80,7 @@ def test_unsynced_kiosk_end_to_end(site, procs):
     procs(["server", "run", "--config", str(site.server_conf)], site.folder / "server.log")
     procs(["sync", "run", "--config", str(conf)], site.folder / "sync.log")
     wait_until(lambda: kiosk_status(conf)["acked"] == 1)
-    store = Store(site.folder / "server.db")
+    store = Store(site.store)
     row = wait_until(lambda: (r := store.db["ratings"].get(made.id)) and
                      r["time_source"] == placing.SOURCE_BOUND and r, timeout=10)
     assert row["clock_synced"] == 0 and row["created_at"] < Y2001 + 1000
@@ -85,8 +88,9 @@ def test_unsynced_kiosk_end_to_end(site, procs):
     store.close()
 
 
-def test_a_replayed_status_says_nothing_of_last_seen_or_skew(tmp_path):
-    store = Store(tmp_path / "server.db")
+@both_stores
+def test_a_replayed_status_says_nothing_of_last_seen_or_skew(tmp_path, server_store):
+    store = Store(server_store)
     sent = contract.Status(v=1, online=True, kiosk="k01", at=1_790_000_000.0,
                            clock_synced=True, boot_id=BOOT, mono=50)
     store.record_status("xa-test", "k01", sent, received_at=1_790_000_000.2)
@@ -111,10 +115,11 @@ def _one(store: Store, raw: bytes, received_at: float):
         return store.add_ratings("xa-test", "k01", [raw], received_at)
 
 
-def test_an_unsynced_clock_before_2000_is_placed_not_rejected(tmp_path):
+@both_stores
+def test_an_unsynced_clock_before_2000_is_placed_not_rejected(tmp_path, server_store):
     """A Pi without network can say 1970: stored on the kiosk, it used to be rejected
     for good ('invalid', the contract's 2000..2100 range)."""
-    store = Store(tmp_path / "server.db")
+    store = Store(server_store)
     now = time.time()
     for wall in (0.0, 86400.0 * 3, -1.0, 9e11):
         result = _one(store, _rec(500, created_at=wall, boot=str(uuid.uuid4())), now)
@@ -125,9 +130,10 @@ def test_an_unsynced_clock_before_2000_is_placed_not_rejected(tmp_path):
     store.close()
 
 
-def test_time_rules_at_the_door(tmp_path):
+@both_stores
+def test_time_rules_at_the_door(tmp_path, server_store):
     from sync import timerules as tr
-    store = Store(tmp_path / "server.db")
+    store = Store(server_store)
     now = time.time()
     cases = [  # (record, expected reason or None for stored)
         (_rec(100, synced=True, created_at=now + tr.AHEAD_TOLERANCE - 5), None),
@@ -170,9 +176,10 @@ def placing_stats(store: Store) -> dict:
     return stats(store.db)
 
 
-def test_a_status_whose_time_cannot_be_true_is_refused_and_counted(tmp_path):
+@both_stores
+def test_a_status_whose_time_cannot_be_true_is_refused_and_counted(tmp_path, server_store):
     from sync import timerules as tr
-    store = Store(tmp_path / "server.db")
+    store = Store(server_store)
     now = time.time()
     boot = str(uuid.uuid4())
     far = contract.Status(v=1, online=True, kiosk="k01", at=now + 1e12, clock_synced=True,
@@ -213,10 +220,11 @@ def test_the_kiosk_never_claims_a_synchronised_clock_outside_the_range():
     assert Clock("synced", wall=lambda: 1_790_000_000.0).read().synced is True
 
 
-def test_tightening_evidence_costs_bounded_work(tmp_path):
+@both_stores
+def test_tightening_evidence_costs_bounded_work(tmp_path, server_store):
     """Issue 8: each record that tightened a boot's receipt bound rewrote every
     unsynchronised row of that boot on the single writer (here 20,000 per record)."""
-    store = Store(tmp_path / "server.db")
+    store = Store(server_store)
     now = 1_790_000_000.0
     rows = 20_000
     for start in range(0, rows, 1000):
@@ -256,7 +264,8 @@ def test_tightening_evidence_costs_bounded_work(tmp_path):
 
 # --- property-based: messages at and past every time bound ---------------------------
 
-def test_property_time_fields_at_and_past_every_bound(tmp_path):
+@both_stores
+def test_property_time_fields_at_and_past_every_bound(tmp_path, server_store):
     """Ratings and statuses with wall times and monos at, just inside and just past
     every bound, in any order and mix of boots, through the real ingest and a real
     SQLite store: nothing crashes, every stored time lies in the product's range, and
@@ -285,7 +294,7 @@ def test_property_time_fields_at_and_past_every_bound(tmp_path):
                         boots, st.integers(min_value=1, max_value=4),
                         st.floats(min_value=-5, max_value=5))
     config = load(None, SERVER_SETTINGS, overrides={
-        "server": {"commune": "xa-test"}, "store": {"path": str(tmp_path / "server.db")}})
+        "server": {"commune": "xa-test"}, "store": store_setting(server_store)})
     ingest = Ingest(config)
     ratings_topic = contract.topic("xa-test", "k01", "ratings")
     status_topic = contract.topic("xa-test", "k01", "status")
@@ -302,7 +311,8 @@ def test_property_time_fields_at_and_past_every_bound(tmp_path):
             score=score, scale=4, created_at=wall, clock_synced=synced, boot_id=boot,
             mono=mono))])
 
-    @settings(max_examples=300, deadline=None,
+    # on PostgreSQL fewer: the SQL is the same few statements, the time rules are Python
+    @settings(max_examples=300 if isinstance(server_store, Path) else 100, deadline=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
     @given(st.lists(message, min_size=1, max_size=6))
     def feed(msgs):
@@ -338,14 +348,15 @@ def database_immediate(db):
     return immediate(db)
 
 
-def test_a_server_clock_before_the_epoch_acks_nothing(tmp_path, monkeypatch):
+@both_stores
+def test_a_server_clock_before_the_epoch_acks_nothing(tmp_path, server_store, monkeypatch):
     """Every rule is judged by the server's clock: with it wrong (booted without NTP)
     valid ratings would be refused for good, so ingest leaves them unacked instead."""
     from hailong.settings import load
     from server.config import SERVER_SETTINGS
     from server.ingest.worker import Ingest
     config = load(None, SERVER_SETTINGS, overrides={
-        "server": {"commune": "xa-test"}, "store": {"path": str(tmp_path / "server.db")}})
+        "server": {"commune": "xa-test"}, "store": store_setting(server_store)})
     ingest = Ingest(config)
     topic_name = contract.topic("xa-test", "k01", "ratings")
     raw = contract.encode_batch([_rec(100)])

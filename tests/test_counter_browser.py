@@ -32,8 +32,8 @@ def test_scan_and_enter_invites_a_rating(tmp_path, broker):
     from selenium.webdriver.common.keys import Keys
 
     config = load(tmp_path, f'[broker]\nhost = "127.0.0.1"\nport = {broker.port}\n')
-    prepare_site(config.store.path, "xa-test")
-    db = connect(config.store.path)
+    prepare_site(config.store, "xa-test")
+    db = connect(config.store)
     Roster(db).set_on_duty("q1", "cb-an")
     accounts.add_user(db.conn, "an", "official", PASSWORD)
     feed.link_official(db.conn, "an", "cb-an")

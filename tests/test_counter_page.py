@@ -20,6 +20,12 @@ from dashboard_support import PASSWORD, add_users, csrf_of, load, login, rating,
 from feed_support import SessionSpy, prepare_site
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_engine(request) -> str:
+    """Every test here that opens the server store runs on both engines (issue 12)."""
+    return request.param
+
+
 def hailong(*args: str, input: str = "", check: bool = True):
     import subprocess
     import sys
@@ -32,12 +38,13 @@ DOSSIER = "000.31.12.H29-241123-0001"
 
 
 @pytest.fixture
-def counter(tmp_path, broker):
-    config = load(tmp_path, f'[broker]\nhost = "127.0.0.1"\nport = {broker.port}\n')
+def counter(tmp_path, server_store, broker):
+    config = load(tmp_path, f'[broker]\nhost = "127.0.0.1"\nport = {broker.port}\n',
+                  store=server_store)
     add_users(config)
-    prepare_site(config.store.path, "xa-test")
+    prepare_site(config.store, "xa-test")
     store_ratings(config, [rating(1, official="cb-an", reasons=("attitude",)), rating(4)])
-    db = connect(config.store.path)
+    db = connect(config.store)
     Roster(db).set_counter("q2", officials=["cb-binh"])  # q2 is not cb-an's counter
     accounts.add_user(db.conn, "an", "official", PASSWORD)
     feed.link_official(db.conn, "an", "cb-an")
@@ -116,7 +123,7 @@ def test_leader_cannot_use_the_counter_page_and_unlinked_official_is_told(counte
     client = app.test_client()
     login(client, "leader")
     assert client.get("/counter").status_code == 403
-    db = connect(config.store.path)
+    db = connect(config.store)
     accounts.add_user(db.conn, "nobody", "official", PASSWORD)
     db.close()
     client = app.test_client()
@@ -130,7 +137,7 @@ def test_add_user_links_an_official(counter):
     r = hailong("server", "add-user", "--config", conf, "--username", "binh", "--role",
                 "official", "--official", "cb-binh", input=PASSWORD + "\n")
     assert r.returncode == 0, r.stderr
-    db = connect(config.store.path)
+    db = connect(config.store)
     assert feed.official_of(db.conn, "binh") == "cb-binh"
     db.close()
     r = hailong("server", "add-user", "--config", conf, "--username", "x", "--role",

@@ -69,7 +69,7 @@ return out;
 def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("phone")
     config = load(folder)
-    db = connect(config.store.path)
+    db = connect(config.store)
     seed.seed(db, 6000, days=400, commune="xa-test")
     accounts.add_user(db.conn, "chutich", "leader", "mat-khau-demo")
     case = db.execute("SELECT max(id) FROM cases WHERE state != 'closed'").fetchone()[0]

@@ -19,10 +19,16 @@ from server.web import create_app
 from dashboard_support import add_users, csrf_of, load, login, rating, store_ratings
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_engine(request) -> str:
+    """Every test here that opens the server store runs on both engines (issue 12)."""
+    return request.param
+
+
 @pytest.fixture
-def busy(tmp_path):
+def busy(tmp_path, server_store):
     """230 low ratings (230 cases): 200 for cb-an, 30 for cb-binh; some good ones."""
-    config = load(tmp_path)
+    config = load(tmp_path, store=server_store)
     add_users(config)
     raws = [rating(1, official="cb-an") for _ in range(200)] + \
         [rating(1, official="cb-binh", counter="q2") for _ in range(30)] + \
@@ -50,7 +56,7 @@ def test_queue_is_paginated_and_filtered(busy):
     assert len(seen) == 230  # nothing silently cut at 200
     binh = client.get("/cases?official=cb-binh").get_data(as_text=True)
     assert "1/1" in binh and len(set(_ids(binh))) == 30
-    db = connect(config.store.path)
+    db = connect(config.store)
     followup.assign(db.conn, 7, "office", "leader")
     db.close()
     mine = client.get("/cases?assignee=office").get_data(as_text=True)
@@ -62,7 +68,7 @@ def test_queue_is_paginated_and_filtered(busy):
 
 def test_overview_names_lowest_three_and_overdue_and_compares(busy):
     config, app = busy
-    db = connect(config.store.path)
+    db = connect(config.store)
     db.conn.execute("UPDATE cases SET deadline = ? WHERE id IN (3, 4)", [time.time() - 60])
     db.conn.commit()
     db.close()
@@ -108,7 +114,7 @@ def test_deadline_change_assignee_told_audit_in_words(busy):
                                   "assignee": "office"})
     client.post("/cases/5", data={"csrf_token": token, "action": "close",
                                   "outcome": "apologised"})
-    db = connect(config.store.path)
+    db = connect(config.store)
     told = alerts.listing(db.conn, kinds=("case-assigned",), include_acknowledged=True)
     db.close()
     assert told and told[0]["payload"]["assignee"] == "office"
@@ -123,7 +129,7 @@ def test_deadline_change_assignee_told_audit_in_words(busy):
 
 def test_labels_say_what_they_mean(busy):
     config, app = busy
-    db = connect(config.store.path)
+    db = connect(config.store)
     db.conn.execute("UPDATE cases SET deadline = ? WHERE id = 1", [time.time() - 60])
     db.conn.commit()
     followup.escalate_overdue(db.conn)

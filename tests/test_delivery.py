@@ -4,9 +4,10 @@ none counted twice, with real processes."""
 from __future__ import annotations
 
 from conftest import wait_until
-from helpers import kiosk_status, record, server_ids, server_stats
+from helpers import both_stores, kiosk_status, record, server_ids, server_stats
 
 
+@both_stores
 def test_three_kiosks_thousand_each(site, procs):
     confs = [site.kiosk(k) for k in ("k01", "k02", "k03")]
     made = {k: set(record(c, 1000, seed=i)) for i, (k, c) in enumerate(
@@ -19,6 +20,6 @@ def test_three_kiosks_thousand_each(site, procs):
     stats = server_stats(site.server_conf)
     assert stats["ratings"] == 3000 == stats["distinct_ids"]
     assert stats["by_kiosk"] == {"k01": 1000, "k02": 1000, "k03": 1000}
-    ids = server_ids(site.folder / "server.db")
+    ids = server_ids(site.store)
     assert set(ids) == made["k01"] | made["k02"] | made["k03"]
     assert all(kiosk_status(c)["pending"] == 0 for c in confs)

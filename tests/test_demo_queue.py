@@ -55,7 +55,7 @@ def test_queue_system_fills_the_field_and_procedure_pages(site, procs, broker):
     stats = server_stats(site.server_conf)
     assert stats["ratings"] == 6 and stats["suspect"] == 0 and stats["rejected"] == 0
     config = load_server_config(site.server_conf)
-    db = connect(config.store.path)
+    db = connect(config.store)
     sent = {r[0] for r in db.execute("SELECT procedure FROM feed_sessions")}
     stored = {r[0] for r in db.execute("SELECT procedure FROM ratings")}
     accounts.add_user(db.conn, "leader", "leader", PASSWORD)

@@ -55,7 +55,7 @@ def rendered(tmp_path_factory):
     raws += [rating(4, at=day_start(date(2025, 8, 5)) + 9 * 3600 + i) for i in range(900)]
     raws += [rating(2, at=day_start(date(2025, 8, 6)) + 9 * 3600 + i) for i in range(100)]
     store_ratings(config, raws)
-    db = connect(config.store.path)
+    db = connect(config.store)
     rollup.rebuild(db.conn)
     docs = {}
     for name, (kind, case) in LETTERS.items():

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from conftest import COMMUNE
 from hailong.settings import load
-from helpers import hailong
+from helpers import both_stores, hailong, store_setting
 from server.followup import alerts, cases as followup
 from server.ingest import door
 from server.reports import figures, rollup
@@ -28,9 +28,9 @@ from sync import contract
 TOPIC = contract.topic(COMMUNE, "k01", "ratings")
 
 
-def make_ingest(tmp_path, **door_settings) -> Ingest:
+def make_ingest(server_store, **door_settings) -> Ingest:
     config = load(None, SERVER_SETTINGS, overrides={
-        "server": {"commune": COMMUNE}, "store": {"path": str(tmp_path / "server.db")},
+        "server": {"commune": COMMUNE}, "store": store_setting(server_store),
         "door": door_settings})
     ingest = Ingest(config)  # not started: handle() is called directly
     db = ingest.store.db
@@ -79,8 +79,9 @@ def minute_start() -> float:
     return (time.time() // 60 - 1) * 60 + 5
 
 
-def test_counter_comes_from_the_enrolment(tmp_path):
-    ingest = make_ingest(tmp_path)
+@both_stores
+def test_counter_comes_from_the_enrolment(server_store):
+    ingest = make_ingest(server_store)
     r = record(counter="q2", official="cb-an")  # claims another counter
     send(ingest, [r])
     stored = row(ingest, r["id"])
@@ -89,8 +90,9 @@ def test_counter_comes_from_the_enrolment(tmp_path):
     assert stored["flagged"] is None  # cb-an serves q1: it counts there
 
 
-def test_official_not_on_the_roster_is_flagged_until_a_leader_confirms(tmp_path):
-    ingest = make_ingest(tmp_path)
+@both_stores
+def test_official_not_on_the_roster_is_flagged_until_a_leader_confirms(server_store):
+    ingest = make_ingest(server_store)
     strangers = [record(official="cb-binh", score=1), record(official="cb-nobody")]
     send(ingest, strangers + [record()])
     conn = ingest.store.db.conn
@@ -105,8 +107,9 @@ def test_official_not_on_the_roster_is_flagged_until_a_leader_confirms(tmp_path)
     assert door.open_cases_for(conn, confirmed, ingest.config.followup) == 1
 
 
-def test_a_date_in_a_closed_quarter_is_flagged(tmp_path):
-    ingest = make_ingest(tmp_path)
+@both_stores
+def test_a_date_in_a_closed_quarter_is_flagged(server_store):
+    ingest = make_ingest(server_store)
     year = datetime.now().year
     old = record(created_at=datetime(year - 1, 2, 10, 9).timestamp())
     send(ingest, [old, record()])
@@ -114,9 +117,10 @@ def test_a_date_in_a_closed_quarter_is_flagged(tmp_path):
     assert counted(ingest) == 1
 
 
-def test_closed_before_setting_and_backdating(tmp_path):
+@both_stores
+def test_closed_before_setting_and_backdating(server_store):
     today = datetime.now()
-    ingest = make_ingest(tmp_path, closed_before=today.strftime("%Y-%m-%d"),
+    ingest = make_ingest(server_store, closed_before=today.strftime("%Y-%m-%d"),
                          quarter_closes_after_days=0)
     fresh = record()
     send(ingest, [fresh])
@@ -126,8 +130,9 @@ def test_closed_before_setting_and_backdating(tmp_path):
     assert set(row(ingest, back["id"])["flagged"].split(",")) == {"closed-period", "backdated"}
 
 
-def test_a_mashing_kiosk_that_sets_no_suspect_flag_is_flagged_by_the_server(tmp_path):
-    ingest = make_ingest(tmp_path)
+@both_stores
+def test_a_mashing_kiosk_that_sets_no_suspect_flag_is_flagged_by_the_server(server_store):
+    ingest = make_ingest(server_store)
     start = minute_start()
     presses = [record(created_at=start + i * 0.5, score=4) for i in range(40)]  # 20 s
     assert all("suspect" not in p for p in presses)
@@ -139,8 +144,9 @@ def test_a_mashing_kiosk_that_sets_no_suspect_flag_is_flagged_by_the_server(tmp_
     assert kinds.count("kiosk-rate") == 1
 
 
-def test_repeated_and_unknown_reasons(tmp_path):
-    ingest = make_ingest(tmp_path)
+@both_stores
+def test_repeated_and_unknown_reasons(server_store):
+    ingest = make_ingest(server_store)
     r = record(score=1, reasons=["attitude"] * 12)
     odd = record(score=1, reasons=["rude", "long-wait", "rude"])
     send(ingest, [r, odd])
@@ -152,10 +158,11 @@ def test_repeated_and_unknown_reasons(tmp_path):
         "attitude": 1, "long-wait": 1}
 
 
-def test_the_flood_is_stored_flagged_and_opens_no_cases(tmp_path):
+@both_stores
+def test_the_flood_is_stored_flagged_and_opens_no_cases(server_store):
     """40,000 low ratings from one kiosk in 2 s: all stored, nearly all flagged, a
     handful of cases and alerts, one rate alert."""
-    ingest = make_ingest(tmp_path)
+    ingest = make_ingest(server_store)
     start = minute_start()
     flood = [record(score=1, created_at=start + i * 2 / 40_000, reasons=["attitude"])
              for i in range(40_000)]
@@ -174,12 +181,14 @@ def test_the_flood_is_stored_flagged_and_opens_no_cases(tmp_path):
     print(f"flood of 40,000 stored in {took:.1f} s")
 
 
-def test_confirm_and_flags_commands(tmp_path):
-    ingest = make_ingest(tmp_path)
+@both_stores
+def test_confirm_and_flags_commands(tmp_path, server_store):
+    ingest = make_ingest(server_store)
     send(ingest, [record(official="cb-nobody", score=1)])
     ingest.store.close()
     conf = tmp_path / "server.toml"
-    conf.write_text(f'[server]\ncommune = "{COMMUNE}"\n[store]\npath = "server.db"\n')
+    url = f'url = "{server_store}"\n' if isinstance(server_store, str) else ""
+    conf.write_text(f'[server]\ncommune = "{COMMUNE}"\n[store]\npath = "server.db"\n{url}')
     out = hailong("server", "flags", "--config", str(conf), "--json").stdout
     assert json.loads(out)[0]["rule"] == "roster"
     out = hailong("server", "confirm-flags", "--config", str(conf), "--rule", "roster",
@@ -191,15 +200,16 @@ def test_confirm_and_flags_commands(tmp_path):
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
 
 
-def test_a_leader_confirms_on_the_dashboard(tmp_path):
+@both_stores
+def test_a_leader_confirms_on_the_dashboard(tmp_path, server_store):
     from dashboard_support import add_users, csrf_of, load as load_dash, login
     from server.web import create_app
 
-    ingest = make_ingest(tmp_path)
+    ingest = make_ingest(server_store)
     held = record(official="cb-nobody", score=1)
     send(ingest, [held, record()])
     ingest.store.close()
-    config = load_dash(tmp_path)
+    config = load_dash(tmp_path, store=server_store)
     add_users(config)
     app = create_app(config)
     client = app.test_client()
@@ -214,12 +224,12 @@ def test_a_leader_confirms_on_the_dashboard(tmp_path):
         "official": "cb-nobody"})
     assert done.status_code == 302
     assert "cb-nobody" not in client.get("/flags").text
-    db = connect_store(tmp_path)
+    db = connect_store(server_store)
     assert db.execute("SELECT flagged FROM ratings WHERE id = ?", [held["id"]]).fetchone() \
         == (None,)
     assert db.execute("SELECT count(*) FROM cases").fetchone()[0] == 1
 
 
-def connect_store(tmp_path):
+def connect_store(server_store):
     from server.ingest.store import connect
-    return connect(tmp_path / "server.db")
+    return connect(server_store)

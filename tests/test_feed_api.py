@@ -25,7 +25,7 @@ DOSSIER = "000.31.12.H29-241123-0001"
 @pytest.fixture
 def api(tmp_path, broker):
     config = load(tmp_path, f'[broker]\nhost = "127.0.0.1"\nport = {broker.port}\n')
-    prepare_site(config.store.path, "xa-test")
+    prepare_site(config.store, "xa-test")
     connected = threading.Event()
     client = make_client(config.broker, "test-server")
     client.on_connect = lambda *a: connected.set()
@@ -33,7 +33,7 @@ def api(tmp_path, broker):
     client.loop_start()
     assert connected.wait(10)
     spy = SessionSpy(broker.port, "xa-test")
-    db = connect(config.store.path)
+    db = connect(config.store)
     tokens = {"all": feed.add_token(db.conn, "queue"),
               "q2": feed.add_token(db.conn, "queue-q2", ["q2"])}
     db.close()
@@ -75,7 +75,7 @@ def test_a_session_reaches_its_kiosk(api):
     second = spy.wait_for(2)[1]
     assert spy.messages[1][0].endswith("/k02/session")
     assert second.transaction == "ticket-0042" and second.expires_at <= time.time() + 30
-    db = connect(config.store.path)
+    db = connect(config.store)
     rows = list(db.execute("SELECT source, kiosk, dossier, published_at FROM feed_sessions "
                            "ORDER BY created_at"))
     db.close()
@@ -130,7 +130,7 @@ def test_refused_requests_publish_nothing(api):
     sessions = spy.wait_for(1)
     time.sleep(0.5)
     assert [s.transaction for s in spy.sessions()] == ["marker"], sessions
-    db = connect(config.store.path)
+    db = connect(config.store)
     assert db.execute("SELECT count(*) FROM feed_sessions").fetchone()[0] == 1
     db.close()
 
@@ -154,8 +154,8 @@ def _write(folder, extra):
 
 
 def _check(config, dossier):
-    prepare_site(config.store.path, "xa-test")
-    db = connect(config.store.path)
+    prepare_site(config.store, "xa-test")
+    db = connect(config.store)
     sent = []
     try:
         feed.open_session(db.conn, config, feed.SessionRequest(counter="q1", dossier=dossier),

@@ -116,7 +116,7 @@ def test_http_session_to_a_stored_rating_with_its_dossier(site, procs, broker):
 
     # 4. the dossier, procedure and field on the dashboard, the case and the letter
     config = load_server_config(site.server_conf)
-    db = connect(config.store.path)
+    db = connect(config.store)
     accounts.add_user(db.conn, "leader", "leader", PASSWORD)
     case_id = wait_until(lambda: (db.execute("SELECT id FROM cases WHERE rating_id = ?",
                                              [low]).fetchone() or [None])[0],

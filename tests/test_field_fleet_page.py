@@ -16,7 +16,7 @@ def test_fleet_page_shows_duplicate_and_pin_failures(tmp_path):
     config = load(tmp_path)
     add_users(config)
     now = time.time()
-    with Store(config.store.path) as store:
+    with Store(config.store) as store:
         with immediate(store.db):
             for i, instance in enumerate(["aaaa", "bbbb"] * 3):  # the two take turns
                 store.record_status("xa-test", "k01", contract.Status(

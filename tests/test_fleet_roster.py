@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from helpers import hailong
+from helpers import both_stores, hailong
 from server.fleet.kiosks import Fleet
 from server.fleet.roster import Roster, RosterError
 from server.ingest.store import connect
@@ -16,8 +16,9 @@ from sync import contract
 BASE = "http://server.local:8080/photos/"
 
 
-def test_configs_follow_the_roster_and_revisions_only_grow(tmp_path):
-    db = connect(tmp_path / "server.db")
+@both_stores
+def test_configs_follow_the_roster_and_revisions_only_grow(tmp_path, server_store):
+    db = connect(server_store)
     fleet, roster = Fleet(db, "xa"), Roster(db)
     fleet.enrol("k01", "q1")
     fleet.enrol("k02", "q2")
@@ -61,8 +62,9 @@ def test_configs_follow_the_roster_and_revisions_only_grow(tmp_path):
     fresh.close()
 
 
-def test_a_config_the_kiosk_would_refuse_is_never_pushed(tmp_path):
-    db = connect(tmp_path / "server.db")
+@both_stores
+def test_a_config_the_kiosk_would_refuse_is_never_pushed(tmp_path, server_store):
+    db = connect(server_store)
     fleet, roster = Fleet(db, "xa"), Roster(db)
     fleet.enrol("k01", "q1")
     with pytest.raises(RosterError, match="length <= 200"):

@@ -3,13 +3,15 @@ shown online, clock skew from the last ack as well as from the status."""
 
 from __future__ import annotations
 
+from helpers import both_stores
 from server.fleet.kiosks import Fleet, fleet_view
 from server.ingest.store import Store
 from sync import contract
 
 
-def test_fleet_view_rows(tmp_path):
-    with Store(tmp_path / "server.db") as store:
+@both_stores
+def test_fleet_view_rows(tmp_path, server_store):
+    with Store(server_store) as store:
         fleet = Fleet(store.db, "xa")
         fleet.enrol("k01", "q1")
         fleet.enrol("k02", "q2")

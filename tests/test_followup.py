@@ -19,18 +19,20 @@ from server.ingest.store import connect
 from server.followup.watch import Watcher
 
 from dashboard_support import load, rating, store_ratings
+from helpers import both_stores
 
 
 def _cases(config) -> list[dict]:
-    db = connect(config.store.path)
+    db = connect(config.store)
     try:
         return followup.queue(db.conn, state="all")
     finally:
         db.close()
 
 
-def test_one_case_per_low_rating_idempotent(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_one_case_per_low_rating_idempotent(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     new = store_ratings(config, [rating(1, reasons=("long-wait",)), rating(2), rating(4),
                                  rating(1, suspect="burst")])
     with Watcher(config) as w:
@@ -41,8 +43,9 @@ def test_one_case_per_low_rating_idempotent(tmp_path):
     assert cases[0]["reasons"] == ["long-wait"] and cases[0]["state"] == "open"
 
 
-def test_cases_caught_up_after_a_crash_before_the_callback(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_cases_caught_up_after_a_crash_before_the_callback(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     store_ratings(config, [rating(1), rating(1, official="cb-binh")])  # no callback ran
     assert _cases(config) == []
     with Watcher(config):  # start-up catches up
@@ -50,18 +53,20 @@ def test_cases_caught_up_after_a_crash_before_the_callback(tmp_path):
     assert sorted(c["official"] for c in _cases(config)) == ["cb-an", "cb-binh"]
 
 
-def test_threshold_is_configurable(tmp_path):
-    config = load(tmp_path, "[followup]\nlow_at_or_below = 2\n")
+@both_stores
+def test_threshold_is_configurable(tmp_path, server_store):
+    config = load(tmp_path, "[followup]\nlow_at_or_below = 2\n", store=server_store)
     new = store_ratings(config, [rating(2), rating(3)])
     with Watcher(config) as w:
         w.on_new_ratings(new)
     assert [c["score"] for c in _cases(config)] == [2]
 
 
-def test_escalation_and_states(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_escalation_and_states(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     store_ratings(config, [rating(1)])
-    db = connect(config.store.path)
+    db = connect(config.store)
     conn = db.conn
     followup.open_cases(conn, low_at_or_below=0, deadline_days=1, now=time.time() - 2 * 86400)
     assert followup.escalate_overdue(conn) == [1]
@@ -82,10 +87,11 @@ def test_escalation_and_states(tmp_path):
     db.close()
 
 
-def test_contacts_deleted_after_retention(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_contacts_deleted_after_retention(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     store_ratings(config, [rating(1, phone="0987654321")])
-    db = connect(config.store.path)
+    db = connect(config.store)
     followup.open_cases(db.conn, low_at_or_below=0, deadline_days=3)
     case = followup.get(db.conn, 1)
     assert followup.contact(db.conn, case)["phone"] == "0987654321"
@@ -95,22 +101,25 @@ def test_contacts_deleted_after_retention(tmp_path):
     db.close()
 
 
-def test_repeated_low_ratings_raise_one_alert(tmp_path):
-    config = load(tmp_path, "[alerts]\nofficial_low_count = 3\n")
+@both_stores
+def test_repeated_low_ratings_raise_one_alert(tmp_path, server_store):
+    config = load(tmp_path, "[alerts]\nofficial_low_count = 3\n", store=server_store)
     new = store_ratings(config, [rating(1, official="cb-chi") for _ in range(4)])
     with Watcher(config) as w:
         w.on_new_ratings(new)
         w.round()
         w.round()
-    db = connect(config.store.path)
+    db = connect(config.store)
     repeated = alerts.listing(db.conn, kinds=("official-repeated",))
     db.close()
     assert len(repeated) == 1 and repeated[0]["payload"]["low"] == 4
 
 
-def test_kiosk_offline_and_backlog_alerts(tmp_path):
-    config = load(tmp_path, "[alerts]\nkiosk_offline_minutes = 1\nbacklog_over = 10\n")
-    db = connect(config.store.path)
+@both_stores
+def test_kiosk_offline_and_backlog_alerts(tmp_path, server_store):
+    config = load(tmp_path, "[alerts]\nkiosk_offline_minutes = 1\nbacklog_over = 10\n",
+                  store=server_store)
+    db = connect(config.store)
     db.conn.execute("INSERT INTO kiosks (id, commune, online, last_seen, status) VALUES "
                     "('k09', 'xa-test', 0, ?, ?)",
                     [time.time() - 600, json.dumps({"backlog": 50})])
@@ -140,17 +149,18 @@ class _Hook(BaseHTTPRequestHandler):
         pass
 
 
+@both_stores
 @pytest.mark.parametrize("style", ["json", "telegram"])
-def test_webhook_retried_with_backoff(tmp_path, style):
+def test_webhook_retried_with_backoff(tmp_path, server_store, style):
     _Hook.received, _Hook.fail_first = [], 1
     server = HTTPServer(("127.0.0.1", 0), _Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/hook"
     try:
         config = load(tmp_path, f'[alerts]\nwebhooks = ["{url}"]\nstyle = "{style}"\n'
-                                f'telegram_chat_id = "-100"\n')
+                                f'telegram_chat_id = "-100"\n', store=server_store)
         store_ratings(config, [rating(1)])
-        db = connect(config.store.path)
+        db = connect(config.store)
         conn = db.conn
         followup.open_cases(conn, low_at_or_below=0, deadline_days=3)
         alerts.check(conn, config.alerts, (url,))
@@ -183,10 +193,11 @@ def test_sql_levels_match_the_domain(tmp_path):
             assert bool(low) == domain.is_low(lv.score, scale)
 
 
-def test_rollup_follows_new_ratings_and_rebuild_agrees(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_rollup_follows_new_ratings_and_rebuild_agrees(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     store_ratings(config, [rating(s) for s in (1, 2, 3, 4, 4)])
-    db = connect(config.store.path)
+    db = connect(config.store)
     conn = db.conn
     rollup.catch_up(conn)
     store_ratings(config, [rating(4, official="cb-binh", reasons=("smiled",))])

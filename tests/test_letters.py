@@ -16,6 +16,7 @@ from server.reports import letters
 from server.reports.rollup import day_start
 from server.web import create_app
 
+from helpers import both_stores
 from dashboard_support import add_users, csrf_of, load, login, rating, store_ratings
 
 WHEN = day_start(date(2026, 11, 5)) + 3600
@@ -108,12 +109,13 @@ def test_addressee_name_and_address():
     assert "Kính gửi: Ông/Bà có hồ sơ số 000.31.12.H29-261103-0007" in body
 
 
-def test_case_page_form_sets_the_addressee_and_offers_the_fitting_letters(tmp_path):
-    config = load(tmp_path, '[documents]\nsigner_name = "Nguyễn Văn Minh"\n')
+@both_stores
+def test_case_page_form_sets_the_addressee_and_offers_the_fitting_letters(tmp_path, server_store):
+    config = load(tmp_path, '[documents]\nsigner_name = "Nguyễn Văn Minh"\n', store=server_store)
     add_users(config)
     store_ratings(config, [rating(1, reasons=("harassment",))])
     from server.ingest.store import connect
-    db = connect(config.store.path)
+    db = connect(config.store)
     followup.open_cases(db.conn, low_at_or_below=0, deadline_days=3)
     client = create_app(config).test_client()
     login(client, "office")
@@ -142,12 +144,13 @@ def test_case_page_form_sets_the_addressee_and_offers_the_fitting_letters(tmp_pa
     db.close()
 
 
-def test_addressee_is_erased_after_the_retention(tmp_path):
+@both_stores
+def test_addressee_is_erased_after_the_retention(tmp_path, server_store):
     from server.reports import addressee
     from server.ingest.store import connect
-    config = load(tmp_path)
+    config = load(tmp_path, store=server_store)
     store_ratings(config, [rating(1), rating(1)])
-    db = connect(config.store.path)
+    db = connect(config.store)
     followup.open_cases(db.conn, low_at_or_below=0, deadline_days=3)
     for case_id in (1, 2):
         addressee.set_(db.conn, case_id, "Lê Thị Hoa", "thôn Đông", "office")

@@ -20,6 +20,7 @@ from server.reports.rollup import LOCAL, day_start
 from server.ingest.store import connect
 
 from conftest import wait_until
+from helpers import both_stores
 from dashboard_support import load, rating, store_ratings
 
 
@@ -54,22 +55,23 @@ def at(d: date, hour: int) -> float:
     return datetime(d.year, d.month, d.day, hour, tzinfo=LOCAL).timestamp()
 
 
-def mail_config(tmp_path, port: int, periods: str = "official", day: int = 15):
+def mail_config(tmp_path, port: int, periods: str = "official", day: int = 15, store=None):
     return load(tmp_path, f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
                           f'sender = "hailong@xa-tan-lap.example"\n'
                           f'[mail]\nreport_recipients = ["chutich@xa-tan-lap.example", '
                           f'"pct@xa-tan-lap.example"]\nreport_day = {day}\nreport_hour = 7\n'
                           f'report_periods = "{periods}"\nattach_pdf = false\n'
-                          '[documents]\nsigner_name = "Nguyễn Văn Minh"\n')
+                          '[documents]\nsigner_name = "Nguyễn Văn Minh"\n', store=store)
 
 
-def test_monthly_and_quarterly_reports_once_per_period(tmp_path, smtp):
+@both_stores
+def test_monthly_and_quarterly_reports_once_per_period(tmp_path, server_store, smtp):
     inbox, port = smtp
-    config = mail_config(tmp_path, port)
+    config = mail_config(tmp_path, port, store=server_store)
     store_ratings(config, [rating(4, at=day_start(date(2026, 11, 10)) + 9 * 3600 + i)
                            for i in range(1500)] +
                   [rating(1, at=day_start(date(2026, 11, 11)) + 9 * 3600)])
-    db = connect(config.store.path)
+    db = connect(config.store)
     rollup.rebuild(db.conn)
     db.close()
 
@@ -107,16 +109,17 @@ def test_monthly_and_quarterly_reports_once_per_period(tmp_path, smtp):
     assert "Nguyễn Văn Minh" in "\n".join(c.text for c in d.tables[-1].rows[0].cells)
 
 
-def test_calendar_periods_and_the_running_thread(tmp_path, smtp):
+@both_stores
+def test_calendar_periods_and_the_running_thread(tmp_path, server_store, smtp):
     inbox, port = smtp
-    config = mail_config(tmp_path, port, "calendar", day=2)
+    config = mail_config(tmp_path, port, "calendar", day=2, store=server_store)
     now = at(date(2027, 1, 2), 9)
     with ReportMailer(config, clock=lambda: now):  # `hailong server run` starts it so
         wait_until(lambda: len(inbox.messages) == 2, timeout=60, message="two reports")
     subjects = sorted(m["Subject"] for m in inbox.messages)
     assert subjects == ["[Hài Lòng] Báo cáo Quý 4/2026 — UBND xã Tân Lập",
                         "[Hài Lòng] Báo cáo Tháng 12/2026 — UBND xã Tân Lập"]
-    db = connect(config.store.path)
+    db = connect(config.store)
     rows = db.execute("SELECT kind, period FROM sent_reports ORDER BY kind").fetchall()
     db.close()
     assert rows == [("month", "2026-12"), ("quarter", "2026-Q4")]
@@ -129,13 +132,14 @@ def test_no_mail_settings_no_thread(tmp_path):
     mailer.stop()
 
 
-def test_send_reports_command(tmp_path, smtp):
+@both_stores
+def test_send_reports_command(tmp_path, server_store, smtp):
     from click.testing import CliRunner
 
     from server.cli import server as server_group
 
     inbox, port = smtp
-    mail_config(tmp_path, port)
+    mail_config(tmp_path, port, store=server_store)
     conf = str(tmp_path / "server.toml")
     runner = CliRunner()
     r = runner.invoke(server_group, ["send-reports", "--config", conf, "--dry-run"])

@@ -37,7 +37,7 @@ PEOPLE_ROUTES = ["/officials", f"/officials/{OFFICIAL}", "/counters",
 def app(tmp_path):
     config = load(tmp_path)
     add_users(config)
-    db = connect(config.store.path)
+    db = connect(config.store)
     db.conn.execute("INSERT INTO officials (id, name, title, photo, active, updated_at) "
                     "VALUES (?, ?, '', '', 1, 0)", [OFFICIAL, NAME])
     db.conn.commit()

@@ -12,6 +12,7 @@ import uuid
 from server.ingest.store import Store, stats
 
 from dashboard_support import load, rating
+from helpers import both_stores
 
 
 def with_tx(raw: bytes, transaction: str | None, **changes) -> bytes:
@@ -26,11 +27,12 @@ def add(store: Store, raws: list[bytes], kiosk: str = "k01"):
         return store.add_ratings("xa-test", kiosk, raws, time.time())
 
 
-def test_second_rating_of_a_transaction_is_rejected(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_second_rating_of_a_transaction_is_rejected(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     first = with_tx(rating(4), "tx-1")
     second = with_tx(rating(1), "tx-1")
-    with Store(config.store.path) as store:
+    with Store(config.store) as store:
         r1 = add(store, [first])
         assert r1.stored == [json.loads(first)["id"]] and not r1.rejected
         r2 = add(store, [second])
@@ -48,20 +50,22 @@ def test_second_rating_of_a_transaction_is_rejected(tmp_path):
     assert figures["rejected_by_reason"] == {"duplicate-transaction": 2}
 
 
-def test_two_ratings_of_one_transaction_in_one_batch(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_two_ratings_of_one_transaction_in_one_batch(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     a, b = with_tx(rating(4), "tx-9"), with_tx(rating(3), "tx-9")
     other = with_tx(rating(3), "tx-10")
     plain = [rating(2, dossier=None), rating(2, dossier=None)]  # no transaction: no limit
-    with Store(config.store.path) as store:
+    with Store(config.store) as store:
         result = add(store, [a, b, other, *plain])
         assert result.stored == [json.loads(x)["id"] for x in (a, other, *plain)]
         assert [x.reason for x in result.rejected] == ["duplicate-transaction"]
 
 
-def test_stats_count_dossiers_and_suspects(tmp_path):
-    config = load(tmp_path)
-    with Store(config.store.path) as store:
+@both_stores
+def test_stats_count_dossiers_and_suspects(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
+    with Store(config.store) as store:
         add(store, [rating(4), rating(3, dossier=None), rating(1, suspect="too-fast"),
                     with_tx(rating(4), None, id=str(uuid.uuid4()), dossier="")])
         figures = stats(store.db)

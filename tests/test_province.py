@@ -261,7 +261,7 @@ def test_fleet_page_shows_the_province_backlog(tmp_path):
     from server.web import create_app
     config = load(tmp_path, '\n[province]\nenabled = true\nhost = "127.0.0.1"\n')
     add_users(config)
-    fill_commune(config.store.path, "xa-test", 7, seed=4)
+    fill_commune(config.store, "xa-test", 7, seed=4)
     client = create_app(config).test_client()
     login(client, "technician")
     page = client.get("/fleet").get_data(as_text=True)

@@ -16,7 +16,7 @@ import uuid
 
 from conftest import COMMUNE, wait_until
 from hailong.settings import load
-from helpers import kiosk_status, record, server_stats
+from helpers import both_stores, kiosk_status, record, server_stats, store_setting
 from kiosk.clock import Clock
 from sync.outbox import Outbox
 from server.config import SERVER_SETTINGS
@@ -28,9 +28,9 @@ from sync import contract
 TOPIC = contract.topic(COMMUNE, "k01", "ratings")
 
 
-def make_ingest(tmp_path) -> Ingest:
+def make_ingest(server_store) -> Ingest:
     config = load(None, SERVER_SETTINGS, overrides={
-        "server": {"commune": COMMUNE}, "store": {"path": str(tmp_path / "server.db")}})
+        "server": {"commune": COMMUNE}, "store": store_setting(server_store)})
     return Ingest(config)
 
 
@@ -42,8 +42,9 @@ def body(**changes) -> dict:
     return r
 
 
-def test_a_message_refused_whole_is_acked_with_its_ids_and_batch(tmp_path):
-    ingest = make_ingest(tmp_path)
+@both_stores
+def test_a_message_refused_whole_is_acked_with_its_ids_and_batch(server_store):
+    ingest = make_ingest(server_store)
     big = [body(dossier="x" * 200, procedure="y" * 200, field="z" * 200) for _ in range(900)]
     payload = contract.encode_batch([json.dumps(r).encode() for r in big], "run1-7")
     assert len(payload) > contract.MAX_BATCH_BYTES
@@ -84,6 +85,7 @@ def ordinary(n: int) -> contract.Rating:
         if n % 10 == 0 else None)
 
 
+@both_stores
 def test_batch_size_at_its_maximum_with_ordinary_ratings(site, procs):
     conf = site.kiosk("k01", extra="\n[sync]\nbatch_size = 1000\n")
     with Outbox(site.folder / "kiosk-k01.db") as outbox:
@@ -116,6 +118,7 @@ def at_the_limits(n: int) -> contract.Rating:
                                  consent_text=("ệ\"\x01" * 170)[:500]))
 
 
+@both_stores
 def test_default_batch_size_with_every_text_field_at_its_limit(site, procs):
     conf = site.kiosk("k01")  # batch_size = 250, the default
     with Outbox(site.folder / "kiosk-k01.db") as outbox:
@@ -131,6 +134,7 @@ def test_default_batch_size_with_every_text_field_at_its_limit(site, procs):
     assert stats["ratings"] == 600 and stats["rejected"] == 0
 
 
+@both_stores
 def test_the_uplink_splits_and_marks_only_what_is_truly_invalid(site, procs):
     conf = site.kiosk("k01", extra="\n[sync]\nstatus_interval = 1\n")
     good = record(conf, 40, seed=3)
@@ -155,7 +159,7 @@ def test_the_uplink_splits_and_marks_only_what_is_truly_invalid(site, procs):
     assert server_stats(site.server_conf)["ratings"] == 80
 
     def fleet_says():
-        db = connect(site.folder / "server.db")
+        db = connect(site.store)
         try:
             rows = {r["id"]: r for r in fleet_view(db)}
         finally:

@@ -19,6 +19,7 @@ from server.reports.rollup import LOW_SQL, SATISFIED_SQL, day_start
 from server.ingest.store import connect
 from server.web import create_app
 
+from helpers import both_stores
 from dashboard_support import add_users, load, login, rating, store_ratings
 
 
@@ -30,13 +31,14 @@ def _store(config, spec: list[tuple[int, date, int]], **kw) -> None:
 
 
 def _rebuilt(config):
-    db = connect(config.store.path)
+    db = connect(config.store)
     rollup.rebuild(db.conn)
     return db
 
 
-def test_custom_range_equals_daily_sums_and_raw_sql(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_custom_range_equals_daily_sums_and_raw_sql(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     rnd = random.Random(7)
     raws = []
     first = date(2026, 3, 1)
@@ -55,18 +57,21 @@ def test_custom_range_equals_daily_sums_and_raw_sql(tmp_path):
     for k in ("count", "satisfied", "low", "suspect"):
         assert s[k] == sum(d[k] for d in days), k
     lo, hi = day_start(date(2026, 3, 5)), day_start(date(2026, 4, 21))
+    one = "CASE WHEN {} THEN 1 ELSE 0 END".format  # PostgreSQL sums no booleans
     raw = db.execute(
-        f"SELECT sum(suspect IS NULL), sum(suspect IS NULL AND {SATISFIED_SQL}), "
-        f"sum(suspect IS NULL AND {LOW_SQL}), sum(suspect IS NOT NULL) FROM ratings "
-        "WHERE occurred_at >= ? AND occurred_at < ?", [lo, hi]).fetchone()
+        f"SELECT sum({one('suspect IS NULL')}), "
+        f"sum({one(f'suspect IS NULL AND {SATISFIED_SQL}')}), "
+        f"sum({one(f'suspect IS NULL AND {LOW_SQL}')}), sum({one('suspect IS NOT NULL')}) "
+        "FROM ratings WHERE occurred_at >= ? AND occurred_at < ?", [lo, hi]).fetchone()
     assert (s["count"], s["satisfied"], s["low"], s["suspect"]) == tuple(raw)
     assert sum(lv["count"] for lv in data["by_level"]) == s["count"]
     assert sum(r["count"] for r in data["by_official"]) == s["count"]
     db.close()
 
 
-def test_year_on_year_and_previous_period_known_answer(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_year_on_year_and_previous_period_known_answer(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     _store(config, [
         (4, date(2025, 8, 1), 3), (1, date(2025, 8, 2), 1),      # Q3 2025: 4 ratings, 75 %
         (4, date(2026, 5, 10), 1), (3, date(2026, 5, 11), 1),    # Q2 2026: 2 ratings, 100 %
@@ -87,8 +92,9 @@ def test_year_on_year_and_previous_period_known_answer(tmp_path):
     db.close()
 
 
-def test_every_level_is_counted_even_at_zero(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_every_level_is_counted_even_at_zero(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     _store(config, [(4, date(2026, 8, 1), 2), (1, date(2026, 8, 1), 1)])
     db = _rebuilt(config)
     levels = reports.build(db.conn, figures.parse_period("2026-08"))["by_level"]
@@ -98,8 +104,9 @@ def test_every_level_is_counted_even_at_zero(tmp_path):
     db.close()
 
 
-def test_no_future_rows_and_the_cut_off(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_no_future_rows_and_the_cut_off(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     db = _rebuilt(config)
     today = rollup.local_day(time.time())
     data = reports.build(db.conn, figures.parse_period(str(today.year)))
@@ -167,7 +174,8 @@ def test_csv_opens_into_columns_in_vietnamese_excel(q3):
     assert "." not in "".join(c for r in rows for c in r[6:7])  # decimals with ','
 
 
-def test_downloads_have_one_charset_and_a_pdf_link(tmp_path):
+@both_stores
+def test_downloads_have_one_charset_and_a_pdf_link(tmp_path, server_store):
     config, _ = _q3(tmp_path)
     add_users(config)
     client = create_app(config).test_client()
@@ -188,7 +196,8 @@ def test_downloads_have_one_charset_and_a_pdf_link(tmp_path):
     assert "Bình thường" in page and "Cùng kỳ năm trước" in page and "+29.006" in page
 
 
-def test_report_command_writes_the_file(tmp_path):
+@both_stores
+def test_report_command_writes_the_file(tmp_path, server_store):
     from click.testing import CliRunner
 
     from server.cli import server as server_group
@@ -209,7 +218,8 @@ def test_report_command_writes_the_file(tmp_path):
     assert r.exit_code == 1 and ".docx" in r.output
 
 
-def test_pdf_without_libreoffice_is_one_clear_error(tmp_path, monkeypatch):
+@both_stores
+def test_pdf_without_libreoffice_is_one_clear_error(tmp_path, server_store, monkeypatch):
     config, _ = _q3(tmp_path)
     add_users(config)
     client = create_app(config).test_client()

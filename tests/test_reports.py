@@ -17,6 +17,7 @@ from server.followup import cases as followup
 from server.reports.rollup import day_start
 from server.ingest.store import connect
 
+from helpers import both_stores
 from dashboard_support import load, rating, store_ratings, write_config
 
 
@@ -47,15 +48,16 @@ def _seed_quarter(config):
         rating(1, official="cb-binh", counter="q2", at=q3, suspect="burst"),
         rating(4, official="cb-binh", counter="q2", at=q2),
     ])
-    db = connect(config.store.path)
+    db = connect(config.store)
     rollup.rebuild(db.conn)
     followup.open_cases(db.conn, low_at_or_below=0, deadline_days=3)
     followup.close(db.conn, 1, "apologised", "leader")
     return db
 
 
-def test_quarter_figures_and_exports(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_quarter_figures_and_exports(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     db = _seed_quarter(config)
     data = reports.build(db.conn, figures.parse_period("2026-Q3"), {"cb-an": "Nguyễn Văn An"})
     s = data["summary"]
@@ -84,8 +86,9 @@ def test_quarter_figures_and_exports(tmp_path):
     db.close()
 
 
-def test_letters_follow_decree_30(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_letters_follow_decree_30(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     db = _seed_quarter(config)
     case = followup.get(db.conn, 1)
     db.close()
@@ -108,7 +111,8 @@ def test_letters_follow_decree_30(tmp_path):
                        official_name="x"))).paragraphs)
 
 
-def test_seed_and_add_user_commands(tmp_path):
+@both_stores
+def test_seed_and_add_user_commands(tmp_path, server_store):
     conf = write_config(tmp_path)
     run = [sys.executable, "-m", "hailong", "server"]
     out = subprocess.run(run + ["seed", "--config", str(conf), "--ratings", "3000"],
@@ -133,7 +137,8 @@ def test_seed_and_add_user_commands(tmp_path):
     assert n == in_rollup == 3000 and cases == low > 0 and role == "leader"
 
 
-def test_demo_store_is_seeded_once_with_a_leader(tmp_path):
+@both_stores
+def test_demo_store_is_seeded_once_with_a_leader(tmp_path, server_store):
     from server import accounts
     from server.ingest.seed import prepare_demo
 

@@ -53,7 +53,7 @@ def test_answers_stored_once_and_indices_on_the_page_and_api(tmp_path):
 
 def test_survey_mode_is_pushed_with_the_roster(tmp_path):
     config = load(tmp_path)
-    db = connect(config.store.path)
+    db = connect(config.store)
     roster = Roster(db)
     plain = roster.kiosk_config("q1", 1, "http://x")
     assert b"survey" not in contract.encode(plain)  # off: kiosks of before still take it
@@ -61,7 +61,7 @@ def test_survey_mode_is_pushed_with_the_roster(tmp_path):
     result = CliRunner().invoke(main, ["server", "roster", "set-survey", "--config",
                                        str(tmp_path / "server.toml"), "--on"])
     assert result.exit_code == 0, result.output
-    db = connect(config.store.path)
+    db = connect(config.store)
     made = Roster(db).kiosk_config("q1", 2, "http://x")
     body = contract.encode(made)
     assert contract.decode_config(body).survey == sipas.default_survey()
@@ -70,7 +70,7 @@ def test_survey_mode_is_pushed_with_the_roster(tmp_path):
     result = CliRunner().invoke(main, ["server", "roster", "set-survey", "--config",
                                        str(tmp_path / "server.toml"), "--off"])
     assert result.exit_code == 0 and "off" in result.output
-    db = connect(config.store.path)
+    db = connect(config.store)
     assert Roster(db).kiosk_config("q1", 3, "http://x").survey is msgspec.UNSET
     db.close()
     bad = CliRunner().invoke(main, ["server", "roster", "set-survey", "--config",
@@ -87,7 +87,7 @@ def test_own_questions_and_level_words(tmp_path):
         "--question", "cb=official=Công chức có tận tình không?|Was the official helpful?",
         "--level", "Tốt|Good", "--level", "Được|Fair", "--level", "Chưa tốt|Poor"])
     assert result.exit_code == 0, result.output
-    db = connect(config.store.path)
+    db = connect(config.store)
     survey = contract.decode_config(contract.encode(
         Roster(db).kiosk_config("q1", 1, "http://x"))).survey
     db.close()

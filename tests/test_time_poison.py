@@ -9,7 +9,6 @@ rules at the door; placement in bounded work."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 import uuid
 
@@ -17,9 +16,9 @@ import paho.mqtt.client as mqtt
 import requests
 
 from conftest import COMMUNE, wait_until
-from helpers import server_stats
+from helpers import both_stores, server_stats
 from server.config import load_server_config
-from server.ingest.store import Store, stats as store_stats
+from server.ingest.store import Store, connect, stats as store_stats
 from server.followup.watch import Watcher
 from server.web import create_app
 from sync import contract, timerules
@@ -75,6 +74,7 @@ def web_session(base: str) -> requests.Session:
     return s
 
 
+@both_stores
 def test_time_poison_then_restart(site, procs, broker):
     config = load_server_config(site.server_conf)
     add_users(config)
@@ -82,7 +82,7 @@ def test_time_poison_then_restart(site, procs, broker):
                    site.folder / "server.log")
     server.wait_for_log("ingest subscribed")
     publish(broker.port, poison_messages())
-    store = sqlite3.connect(site.folder / "server.db")
+    store = connect(site.store).conn
     handled = lambda: sum(store.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: E731
                           for t in ("ratings", "rejections"))
     wait_until(lambda: handled() >= 3, timeout=30, message="the poison handled")
@@ -121,7 +121,7 @@ def old_poisoned_store(config) -> str:
     one in 2191 (one with a call-back number), a poisoned boot anchor, one good row.
     Returns the good row's id."""
     add_users(config)
-    with Store(config.store.path) as store:
+    with Store(config.store) as store:
         with store.db.conn:
             good = record(clock_synced=True, created_at=NOW - 3600, score=3)
             store.add_ratings(COMMUNE, "k01", [json.dumps(good).encode()], NOW)
@@ -142,17 +142,18 @@ def old_poisoned_store(config) -> str:
     return good["id"]
 
 
-def test_unplaceable_rows_are_quarantined_and_the_server_starts(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_unplaceable_rows_are_quarantined_and_the_server_starts(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     good = old_poisoned_store(config)
-    conn = sqlite3.connect(config.store.path)
+    conn = connect(config.store).conn
     from server.followup import cases as followup
     followup.open_cases(conn, low_at_or_below=1, deadline_days=3)  # as the old server did
     assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 3
     conn.close()
     with Watcher(config) as w:  # start-up: must not raise
         w.round()
-    with Store(config.store.path) as store:
+    with Store(config.store) as store:
         rows = {r["id"]: r for r in store.db["ratings"].rows}
         assert list(rows) == [good]
         assert store.db["quarantine"].count == 3
@@ -168,6 +169,7 @@ def test_unplaceable_rows_are_quarantined_and_the_server_starts(tmp_path):
         assert client.get(page).status_code == 200, page
 
 
+@both_stores
 def test_the_server_process_starts_on_a_poisoned_store(site, procs):
     """The restart itself, with a store poisoned by an older version."""
     config = load_server_config(site.server_conf)

@@ -23,13 +23,19 @@ from dashboard_support import (PASSWORD, add_users, csrf_of, load, login, rating
 RUN = [sys.executable, "-m", "hailong", "server"]
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_engine(request) -> str:
+    """Every test here that opens the server store runs on both engines (issue 12)."""
+    return request.param
+
+
 def _cli(conf, *args, stdin: str = "") -> subprocess.CompletedProcess:
     return subprocess.run(RUN + [args[0], "--config", str(conf), *args[1:]], input=stdin,
                           capture_output=True, text=True, timeout=60)
 
 
 def _audit_actions(config) -> list[tuple[str, str, str]]:
-    db = connect(config.store.path)
+    db = connect(config.store)
     try:
         return [(a["username"], a["action"], a["target"])
                 for a in accounts.audit_trail(db.conn)]
@@ -38,10 +44,10 @@ def _audit_actions(config) -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture
-def dash(tmp_path):
-    config = load(tmp_path)
+def dash(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     add_users(config)
-    db = connect(config.store.path)
+    db = connect(config.store)
     roster = Roster(sqlite_utils.Database(db.conn))
     roster.add_official("cb-an", "Nguyễn Văn An")
     roster.add_official("cb-binh", "Trần Thị Bình")
@@ -59,9 +65,9 @@ def dash(tmp_path):
     return config, create_app(config)
 
 
-def test_account_commands(tmp_path):
+def test_account_commands(tmp_path, server_store):
     conf = write_config(tmp_path)
-    config = load(tmp_path)
+    config = load(tmp_path, store=server_store)
     assert _cli(conf, "add-user", "--username", "lead", "--role", "leader",
                 stdin="mat-khau-dai\n").returncode == 0
     assert _cli(conf, "add-user", "--username", "vp", "--role", "office",
@@ -139,7 +145,7 @@ def test_leader_page_manages_accounts(dash):
 
 def test_official_cannot_act_on_own_cases(dash):
     config, app = dash
-    db = connect(config.store.path)
+    db = connect(config.store)
     accounts.add_user(db.conn, "an", "office", PASSWORD, official="cb-an")
     own = followup.queue(db.conn, official="cb-an")[0]["id"]
     other = followup.queue(db.conn, official="cb-binh")[0]["id"]
@@ -166,7 +172,7 @@ def test_official_cannot_act_on_own_cases(dash):
     r = leader.post(f"/cases/{own}", data={"action": "assign", "assignee": "an",
                                            "csrf_token": csrf_of(page)})
     assert "error" in r.location
-    db = connect(config.store.path)
+    db = connect(config.store)
     case = followup.get(db.conn, own)
     db.close()
     assert case["state"] == "open" and case["assignee"] is None

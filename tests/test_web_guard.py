@@ -30,6 +30,12 @@ NEXT_VARIANTS = [
 ]
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_engine(request) -> str:
+    """Every test here that opens the server store runs on both engines (issue 12)."""
+    return request.param
+
+
 def browser_target(location: str) -> tuple[str, str]:
     """Where a browser goes for this Location (WHATWG: it drops tabs and newlines, trims
     C0 and spaces, and reads a backslash as a slash in http(s) URLs)."""
@@ -41,8 +47,8 @@ def browser_target(location: str) -> tuple[str, str]:
 
 
 @pytest.fixture
-def app(tmp_path):
-    config = load(tmp_path)
+def app(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     add_users(config)
     return create_app(config)
 
@@ -125,8 +131,8 @@ def _csrf(client) -> str:
     return csrf_of(client.get("/").get_data(as_text=True))
 
 
-def test_forwarded_address_only_when_configured(tmp_path):
-    config = load(tmp_path, "trusted_proxies = 1\n")
+def test_forwarded_address_only_when_configured(tmp_path, server_store):
+    config = load(tmp_path, "trusted_proxies = 1\n", store=server_store)
     add_users(config)
     app = create_app(config)
     # behind the proxy: one stranger's failures do not slow down another address
@@ -142,7 +148,7 @@ def test_forwarded_address_only_when_configured(tmp_path):
 
     # not configured: the header is ignored, so a forged one does not dodge the count
     (tmp_path / "plain").mkdir()
-    config = load(tmp_path / "plain")
+    config = load(tmp_path / "plain", store=server_store)
     add_users(config)
     plain = create_app(config)
     client = plain.test_client()
@@ -179,20 +185,19 @@ def test_every_period_parameter_answers_400_at_the_edges(app):
         assert client.get(f"/reports/{ok}.csv").status_code == 200, ok
 
 
-def test_throttle_counts_are_one_transaction(tmp_path):
+def test_throttle_counts_are_one_transaction(tmp_path, server_store):
     """Library level: claims from many connections at once never exceed the free ones."""
-    config = load(tmp_path)
-    connect(config.store.path).close()
+    config = load(tmp_path, store=server_store)
+    connect(config.store).close()
     got: list[float] = []
     lock = threading.Lock()
     gate = threading.Barrier(12)
 
     def one():
-        import sqlite3
-        conn = sqlite3.connect(config.store.path, timeout=30)
+        db = connect(config.store)  # a connection of its own (SQLite or the pool's)
         gate.wait()
-        wait = accounts.claim_login_try(conn, ["user:x", "addr:1.2.3.4"])
-        conn.close()
+        wait = accounts.claim_login_try(db.conn, ["user:x", "addr:1.2.3.4"])
+        db.close()
         with lock:
             got.append(wait)
 

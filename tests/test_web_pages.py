@@ -38,9 +38,15 @@ ALLOWED = {
 }
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_engine(request) -> str:
+    """Every test here that opens the server store runs on both engines (issue 12)."""
+    return request.param
+
+
 @pytest.fixture
-def dash(tmp_path):
-    config = load(tmp_path)
+def dash(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     add_users(config)
     new = store_ratings(config, [
         rating(1, official="cb-an", reasons=("attitude",), phone="0912345678"),
@@ -142,7 +148,7 @@ def test_post_without_csrf_is_refused(dash):
         r = client.post("/cases/1", data=data)
         assert r.status_code == 400
     assert client.post("/logout").status_code == 400
-    db = connect(config.store.path)
+    db = connect(config.store)
     assert followup.get(db.conn, 1)["state"] == "open"
     db.close()
 
@@ -162,7 +168,7 @@ def test_case_flow_with_audit_trail(dash):
     page = client.get("/cases/1").get_data(as_text=True)
     assert "0912345678" not in page  # closed: the number is no longer shown
     assert "Đã xin lỗi người dân" in page and "Đã gọi điện xin lỗi" in page
-    db = connect(config.store.path)
+    db = connect(config.store)
     actions = [a["action"] for a in accounts.audit_trail(db.conn, "case:1")]
     db.close()
     assert actions[:3] == ["case.closed", "case.note", "case.assigned"]
@@ -179,8 +185,8 @@ def test_leader_sees_contact_technician_cannot_open_case(dash):
     assert tech.get("/cases/1").status_code == 403
 
 
-def test_names_and_notes_are_escaped(tmp_path):
-    config = load(tmp_path)
+def test_names_and_notes_are_escaped(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     add_users(config)
     evil = "<script>alert(1)</script>"
     new = store_ratings(config, [rating(1, official="cb-x", dossier=evil, procedure=evil,
@@ -188,10 +194,11 @@ def test_names_and_notes_are_escaped(tmp_path):
     with Watcher(config) as w:
         w.on_new_ratings(new)
         w.round()
-    db = connect(config.store.path)
+    db = connect(config.store)
     followup.add_note(db.conn, 1, f"note {evil}", "leader")
     db.conn.execute("CREATE TABLE IF NOT EXISTS officials (id TEXT PRIMARY KEY, name TEXT)")
-    db.conn.execute("INSERT OR REPLACE INTO officials (id, name) VALUES ('cb-x', ?)", [evil])
+    db.conn.execute("INSERT INTO officials (id, name) VALUES ('cb-x', ?) "
+                    "ON CONFLICT (id) DO UPDATE SET name = excluded.name", [evil])
     db.conn.commit()
     db.close()
     client = create_app(config).test_client()

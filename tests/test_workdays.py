@@ -11,6 +11,7 @@ from server.followup import cases as followup, workdays
 from server.reports.rollup import LOCAL
 from server.ingest.store import connect
 
+from helpers import both_stores
 from dashboard_support import load, rating, store_ratings
 
 
@@ -40,20 +41,22 @@ def test_three_working_days_across_holidays(opened, due):
     assert got.date() == date(*due) and got.hour == 17
 
 
-def test_cases_get_working_day_deadlines(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_cases_get_working_day_deadlines(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     store_ratings(config, [rating(1)])
-    db = connect(config.store.path)
+    db = connect(config.store)
     followup.open_cases(db.conn, low_at_or_below=0, deadline_days=3, now=_at(2026, 2, 13))
     due = datetime.fromtimestamp(followup.get(db.conn, 1)["deadline"], LOCAL)
     db.close()
     assert due.date() == date(2026, 2, 25)
 
 
-def test_deadline_changed_with_a_reason_in_the_audit(tmp_path):
-    config = load(tmp_path)
+@both_stores
+def test_deadline_changed_with_a_reason_in_the_audit(tmp_path, server_store):
+    config = load(tmp_path, store=server_store)
     store_ratings(config, [rating(1)])
-    db = connect(config.store.path)
+    db = connect(config.store)
     conn = db.conn
     followup.open_cases(conn, low_at_or_below=0, deadline_days=3)
     with pytest.raises(followup.CaseError):

@@ -27,7 +27,7 @@ def admin_config(config_path: str):
 def _fleet(config):
     from server.fleet.kiosks import Fleet
     from server.ingest.store import connect
-    db = connect(config.store.path)
+    db = connect(config.store)
     own_like_folder(config.store.path)
     return db, Fleet(db, config.server.commune)
 

@@ -126,11 +126,11 @@ class Fleet:
         log.info("revoked kiosk %s", kiosk)
 
     def active(self) -> list[dict]:
-        return list(self.db["enrolled_kiosks"].rows_where(
-            "revoked_at IS NULL", order_by="id"))
+        rows = self.db.query("SELECT * FROM enrolled_kiosks WHERE revoked_at IS NULL")
+        return sorted(rows, key=lambda r: r["id"])  # by code point, on either engine
 
     def get(self, kiosk: str) -> dict | None:
-        rows = list(self.db["enrolled_kiosks"].rows_where("id = ?", [kiosk]))
+        rows = list(self.db.query("SELECT * FROM enrolled_kiosks WHERE id = ?", [kiosk]))
         return rows[0] if rows else None
 
     # --- where the broker files live ------------------------------------------------
@@ -146,8 +146,9 @@ class Fleet:
                             [key, value])
 
 
-def fleet_view(db: sqlite_utils.Database, now: float | None = None) -> list[dict]:
+def fleet_view(db, now: float | None = None) -> list[dict]:
     """One row per kiosk, enrolled or merely heard from: identity, enrolment, health.
+    ``db``: the store (server/ingest/store.py ``connect``) or one of its connections.
 
     Keys: ``id, counter, enrolled, revoked, online, last_seen, age_s, backlog,
     rejected, version, clock_skew, clock_synced, disk_free_mb, last_error,
@@ -160,11 +161,12 @@ def fleet_view(db: sqlite_utils.Database, now: float | None = None) -> list[dict
     network delay, and does not depend on when the status was queued).
     """
     now = time.time() if now is None else now
+    conn = getattr(db, "conn", db)
     rows: dict[str, dict] = {}
-    for r in db.execute("SELECT id, counter, enrolled_at, revoked_at FROM enrolled_kiosks"):
+    for r in conn.execute("SELECT id, counter, enrolled_at, revoked_at FROM enrolled_kiosks"):
         rows[r[0]] = {"id": r[0], "counter": r[1], "enrolled": r[2] is not None,
                       "revoked": r[3] is not None}
-    for kid, online, last_seen, status, skew in db.execute(
+    for kid, online, last_seen, status, skew in conn.execute(
             "SELECT id, online, last_seen, status, clock_skew FROM kiosks"):
         row = rows.setdefault(kid, {"id": kid, "counter": None, "enrolled": False,
                                     "revoked": False})
@@ -180,7 +182,7 @@ def fleet_view(db: sqlite_utils.Database, now: float | None = None) -> list[dict
         row["rejected_reason"] = s.get("last_rejected_reason")
     # What the server itself refused from each kiosk (issue 8): a count and the last
     # reason, also for messages that named no rating.
-    for kid, n, reason in db.execute(
+    for kid, n, reason in conn.execute(
             "SELECT kiosk, count(*), (SELECT reason FROM rejections r2 WHERE r2.kiosk = "
             "r.kiosk ORDER BY id DESC LIMIT 1) FROM rejections r WHERE kiosk IS NOT NULL "
             "GROUP BY kiosk"):
@@ -194,7 +196,7 @@ def fleet_view(db: sqlite_utils.Database, now: float | None = None) -> list[dict
                  pin_failures=None)
     out = [{**empty, **rows[k]} for k in sorted(rows)]
     from server.ingest.identity import duplicates
-    dup = duplicates(db.conn, now)
+    dup = duplicates(conn, now)
     for row in out:
         row["duplicate"] = dup.get(row["id"])
     for row in out:

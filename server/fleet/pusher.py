@@ -54,7 +54,7 @@ class ConfigPusher:
     def _run(self) -> None:
         while True:
             try:
-                db = connect(self.config.store.path)
+                db = connect(self.config.store)
                 break
             except Exception:  # e.g. locked while another process creates the store
                 log.exception("config pusher cannot open the store; retrying")

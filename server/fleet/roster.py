@@ -197,8 +197,9 @@ class Roster:
         name, on_duty, serving, scale, mode = row or ("", None, "[]", None, None)
         serving = json.loads(serving or "[]")
         officials = []
-        for oid, oname, title, photo in self.db.execute(
-                "SELECT id, name, title, photo FROM officials WHERE active = 1 ORDER BY id"):
+        # sorted in Python, by code point: PostgreSQL orders text by its locale
+        for oid, oname, title, photo in sorted(self.db.execute(
+                "SELECT id, name, title, photo FROM officials WHERE active = 1").fetchall()):
             if serving and oid not in serving and oid != on_duty:
                 continue
             if photo and not photo.startswith(("http://", "https://")):
@@ -269,8 +270,8 @@ class Roster:
         """(kiosk, revision, body) of each kiosk's newest config."""
         rows = self.db.execute(
             "SELECT kiosk, revision, body, published_at FROM config_pushes p WHERE revision = "
-            "(SELECT max(revision) FROM config_pushes q WHERE q.kiosk = p.kiosk) "
-            "ORDER BY kiosk").fetchall()
+            "(SELECT max(revision) FROM config_pushes q WHERE q.kiosk = p.kiosk)").fetchall()
+        rows.sort()  # by kiosk id, code point order on either engine
         return [(k, r, b.encode()) for k, r, b, published in rows
                 if (kiosks is None or k in kiosks) and not (unpublished and published)]
 
@@ -292,10 +293,10 @@ class Roster:
             self.db.execute("DELETE FROM config_pushes WHERE kiosk = ?", [kiosk])
 
     def officials(self) -> list[dict]:
-        return list(self.db["officials"].rows_where(order_by="id"))
+        return sorted(self.db.query("SELECT * FROM officials"), key=lambda r: r["id"])
 
     def counters(self) -> list[dict]:
-        return list(self.db["counters"].rows_where(order_by="id"))
+        return sorted(self.db.query("SELECT * FROM counters"), key=lambda r: r["id"])
 
 
 def _same_but_revision(body: str, config: contract.KioskConfig) -> bool:

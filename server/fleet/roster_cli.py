@@ -17,7 +17,7 @@ def _open(config_path: str):
     from server.fleet.roster import Roster
     from server.ingest.store import connect
     config = admin_config(config_path)
-    db = connect(config.store.path)
+    db = connect(config.store)
     own_like_folder(config.store.path)
     return config, db, Roster(
         db, contact_retention_days=config.privacy.contact_retention_days)

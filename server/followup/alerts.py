@@ -148,18 +148,20 @@ def _raise_many(conn: sqlite3.Connection, items: list[tuple], webhooks: tuple[st
     with conn:
         for key, kind, subject, message, payload, *quiet in fresh:
             route = route_of(kind, payload)
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO alerts (key, at, kind, subject, message, payload, "
-                "case_id, route) VALUES (?,?,?,?,?,?,?,?)",
+            made = conn.execute(
+                "INSERT INTO alerts (key, at, kind, subject, message, payload, "
+                "case_id, route) VALUES (?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (key) DO NOTHING RETURNING id",
                 [key, now, kind, subject, message, json.dumps(payload, ensure_ascii=False),
-                 payload.get("case"), route])
-            if cur.rowcount:
-                ids.append(cur.lastrowid)
+                 payload.get("case"), route]).fetchall()  # all: SQLite finishes the statement
+            if made:
+                alert_id = made[0][0]
+                ids.append(alert_id)
                 later = route not in immediate
                 conn.executemany(
                     "INSERT INTO alert_deliveries (alert_id, webhook, next_at, digest) "
                     "VALUES (?,?,?,?)",
-                    [(cur.lastrowid, url, digest_at if later else now, int(later))
+                    [(alert_id, url, digest_at if later else now, int(later))
                      for url in webhooks if not quiet and _wants(settings, url, route)])
                 log.info("alert %s: %s", kind, message)
         conn.executemany("UPDATE cases SET alerted = 1 WHERE id = ?", [(i,) for i in mark_cases])
@@ -194,10 +196,8 @@ def _fold_floods(fresh: list[tuple], settings) -> list[tuple]:
 
 
 def _lookup(conn: sqlite3.Connection, table: str) -> dict[str, str]:
-    """id -> name from the roster's tables (issue 5), if this store has them."""
-    cols = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-    if not {"id", "name"} <= cols:
-        return {}
+    """id -> name from the roster's tables (issue 5; every store has them since the
+    roster's migrations run on open, server/ingest/store.py SCHEMA_MODULES)."""
     return {k: v for k, v in conn.execute(f"SELECT id, name FROM {table}") if v}
 
 
@@ -261,10 +261,11 @@ def check(conn: sqlite3.Connection, settings, webhooks: tuple[str, ...],
     # period window, so a flood does not page the leader every minute).
     days = settings.official_low_days
     window = int(now // (days * 86400))
-    for official, n, last in conn.execute(
+    # sorted here (GROUP BY gives no order on PostgreSQL; alerts are numbered in it)
+    for official, n, last in sorted(conn.execute(
             "SELECT official, count(*), max(id) FROM cases WHERE occurred_at >= ? AND "
             "official IS NOT NULL GROUP BY official HAVING count(*) >= ?",
-            [now - days * 86400, settings.official_low_count]):
+            [now - days * 86400, settings.official_low_count]).fetchall()):
         link = case_link(settings, 0)[:-2] + f"?official={official}"
         items.append((f"repeated:{official}:{window}", "official-repeated", official,
                       f"{who(official)}: {n} đánh giá không hài lòng trong {days} ngày. "
@@ -272,8 +273,8 @@ def check(conn: sqlite3.Connection, settings, webhooks: tuple[str, ...],
                       {"official": official, "official_name": who(official), "low": n,
                        "days": days, "link": link}))
     # Kiosks offline too long, and growing backlogs.
-    for kiosk, online, last_seen, status in conn.execute(
-            "SELECT id, online, last_seen, status FROM kiosks"):
+    for kiosk, online, last_seen, status in sorted(conn.execute(
+            "SELECT id, online, last_seen, status FROM kiosks").fetchall()):
         if not online and last_seen and now - last_seen > settings.kiosk_offline_minutes * 60:
             items.append((f"offline:{kiosk}:{int(last_seen)}", "kiosk-offline", kiosk,
                           f"Thiết bị {kiosk} mất kết nối từ "
@@ -285,7 +286,7 @@ def check(conn: sqlite3.Connection, settings, webhooks: tuple[str, ...],
                           f"Thiết bị {kiosk} còn {backlog} đánh giá chưa gửi được",
                           {"kiosk": kiosk, "backlog": backlog}))
     # Wrong technician PINs at a kiosk (kiosk/pinguard.py), once per kiosk per day.
-    for kiosk, status in conn.execute("SELECT id, status FROM kiosks"):
+    for kiosk, status in sorted(conn.execute("SELECT id, status FROM kiosks").fetchall()):
         tries = (json.loads(status or "{}") or {}).get("pin_failures") or 0
         if tries >= settings.pin_failures:
             items.append((f"pin:{kiosk}:{int(now // 86400)}", "kiosk-pin", kiosk,
@@ -299,7 +300,7 @@ def check(conn: sqlite3.Connection, settings, webhooks: tuple[str, ...],
     # Cases past their deadline (escalated by followup.escalate_overdue).
     for case_id, official, counter in conn.execute(
             "SELECT id, official, counter FROM cases WHERE escalated_at IS NOT NULL "
-            "AND state != 'closed'"):
+            "AND state != 'closed' ORDER BY id"):
         link = case_link(settings, case_id)
         items.append((f"overdue:{case_id}", "case-overdue", official or "",
                       f"Phản ánh #{case_id} ({who(official)}, quầy {where(counter)}) quá hạn "

@@ -112,13 +112,14 @@ def _open(conn: sqlite3.Connection, low_at_or_below: int, deadline_days: float, 
         args += ids
     with conn:
         cur = conn.execute(f"""
-            INSERT OR IGNORE INTO cases (rating_id, opened_at, occurred_at, kiosk, counter,
+            INSERT INTO cases (rating_id, opened_at, occurred_at, kiosk, counter,
                 official, score, scale, reasons, dossier, procedure, field, deadline)
             SELECT r.id, ?, r.occurred_at, r.kiosk, r.counter, r.official, r.score, r.scale,
                    r.reasons, r.dossier, r.procedure, r.field, ?
             FROM ratings r
             WHERE r.suspect IS NULL AND r.flagged IS NULL AND {low_condition(low_at_or_below)} {only}
-              AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.rating_id = r.id)""", args)
+              AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.rating_id = r.id)
+            ON CONFLICT (rating_id) DO NOTHING""", args)
     return cur.rowcount
 
 
@@ -126,8 +127,8 @@ def escalate_overdue(conn: sqlite3.Connection, now: float | None = None) -> list
     """Mark open cases past their deadline as escalated; returns their ids."""
     now = time.time() if now is None else now
     ids = [r[0] for r in conn.execute(
-        "SELECT id FROM cases WHERE state != 'closed' AND deadline < ? AND escalated_at IS NULL",
-        [now])]
+        "SELECT id FROM cases WHERE state != 'closed' AND deadline < ? AND escalated_at IS NULL "
+        "ORDER BY id", [now])]  # in order on both engines (PostgreSQL gives none unasked)
     if ids:
         with conn:  # one commit for all (see alerts._raise_many on why commits are few)
             conn.executemany("UPDATE cases SET escalated_at = ? WHERE id = ?",
@@ -252,9 +253,8 @@ def assign(conn: sqlite3.Connection, case_id: int, assignee: str, by: str) -> No
     _require(conn, case_id)
     assignee = assignee.strip()[:64]
     with conn:
-        conn.execute("UPDATE cases SET assignee = ?, state = CASE WHEN ? = '' THEN 'open' "
-                     "ELSE 'in-progress' END WHERE id = ?", [assignee or None, assignee,
-                                                            case_id])
+        conn.execute("UPDATE cases SET assignee = ?, state = ? WHERE id = ?",
+                     [assignee or None, "in-progress" if assignee else "open", case_id])
     accounts.audit(conn, by, "case.assigned", f"case:{case_id}", {"assignee": assignee})
 
 
@@ -292,9 +292,8 @@ def set_deadline(conn: sqlite3.Connection, case_id: int, deadline: float, reason
         raise CaseError("give a reason for changing the deadline")
     with conn:
         # A new deadline in the future lifts the overdue flag; the old one stays in the audit.
-        conn.execute("UPDATE cases SET deadline = ?, escalated_at = CASE WHEN ? > ? THEN NULL "
-                     "ELSE escalated_at END WHERE id = ?",
-                     [deadline, deadline, time.time(), case_id])
+        lift = ", escalated_at = NULL" if deadline > time.time() else ""
+        conn.execute(f"UPDATE cases SET deadline = ?{lift} WHERE id = ?", [deadline, case_id])
     accounts.audit(conn, by, "case.deadline", f"case:{case_id}",
                    {"from": case["deadline"], "to": deadline, "reason": reason})
 
@@ -315,8 +314,9 @@ def outcomes_in(conn: sqlite3.Connection, start: float, end: float) -> dict:
     out = {"opened": 0, "closed": 0, "open": 0, "overdue_closed": 0,
            "by_outcome": {c: 0 for c in OUTCOME_CODES}}
     for state, outcome, late, n in conn.execute(
-            "SELECT state, outcome, escalated_at IS NOT NULL, count(*) FROM cases "
-            "WHERE occurred_at >= ? AND occurred_at < ? GROUP BY 1, 2, 3", [start, end]):
+            "SELECT state, outcome, CASE WHEN escalated_at IS NULL THEN 0 ELSE 1 END, "
+            "count(*) FROM cases WHERE occurred_at >= ? AND occurred_at < ? GROUP BY 1, 2, 3",
+            [start, end]):
         out["opened"] += n
         if state == "closed":
             out["closed"] += n

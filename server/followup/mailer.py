@@ -65,7 +65,7 @@ class ReportMailer:
     def __init__(self, config, clock: Callable[[], float] = time.time):
         self.config = config
         self.clock = clock
-        self._db = connect(config.store.path)
+        self._db = connect(config.store)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -97,8 +97,7 @@ class ReportMailer:
         c = self.config
         commune = c.server.commune_name or c.server.commune
         conn = self._db.conn
-        names = dict(conn.execute("SELECT id, name FROM officials")) if conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = 'officials'").fetchone() else {}
+        names = dict(conn.execute("SELECT id, name FROM officials"))  # the roster's table
         data = reports.build(conn, period, names)
         settings = letters.Settings.from_config(c)
         docx = report_files.docx(data, commune, settings, when=now)
@@ -153,8 +152,8 @@ class ReportMailer:
                 smtp.send_message(msg)
             conn = self._db.conn
             with conn:
-                conn.execute("INSERT OR IGNORE INTO sent_reports (kind, period, sent_at, "
-                             "recipients) VALUES (?,?,?,?)",
+                conn.execute("INSERT INTO sent_reports (kind, period, sent_at, recipients) "
+                             "VALUES (?,?,?,?) ON CONFLICT (kind, period) DO NOTHING",
                              [kind, period.key, now,
                               json.dumps(list(self.config.mail.report_recipients))])
             log.info("report %s (%s) e-mailed to %d leader(s)", period.key, kind,

@@ -23,7 +23,7 @@ from sync import contract
 
 from server.reports import addressee, rollup
 from server.followup import alerts, cases as followup
-from server.ingest import clock
+from server.ingest import clock, engine
 from server.ingest.store import connect
 
 log = logging.getLogger(__name__)
@@ -35,13 +35,14 @@ PURGE_EVERY = 3600.0  # seconds between deletions of expired call-back numbers
 class Watcher:
     def __init__(self, config):
         self.config = config
-        self._callback_db = connect(config.store.path)
+        self._callback_db = connect(config.store)
         # What the callback writes (cases, daily figures) is derived from ratings that
         # ingest has already committed with FULL sync, and start-up derives it again, so
         # its commits need not wait for the disk: the writer thread stays quick.
-        self._callback_db.execute("PRAGMA synchronous=NORMAL")
-        self._db = connect(config.store.path)
-        self._delivery_db = connect(config.store.path)
+        if engine.name(self._callback_db) == "sqlite":  # PostgreSQL: the server's setting
+            self._callback_db.execute("PRAGMA synchronous=NORMAL")
+        self._db = connect(config.store)
+        self._delivery_db = connect(config.store)
         self._wake = threading.Event()
         self._deliver = threading.Event()
         self._stop = threading.Event()
@@ -60,7 +61,7 @@ class Watcher:
         followup.open_cases(conn, low_at_or_below=f.low_at_or_below,
                             deadline_days=f.deadline_days,
                             rating_ids=[r.id for r in ratings])
-        rollup.catch_up(conn)
+        rollup.catch_up(conn, wait=False)  # during a rebuild: the housekeeper's next round
         self._wake.set()
 
     # --- start-up and threads -----------------------------------------------------------
@@ -131,6 +132,7 @@ class Watcher:
         if time.monotonic() - self._last_rebuild > c.web.rollup_rebuild_minutes * 60:
             rollup.rebuild(conn)
             self._last_rebuild = time.monotonic()
+        rollup.catch_up(conn)  # what a callback left during a rebuild (one query if none)
         followup.escalate_overdue(conn)
         if time.monotonic() - self._last_purge > PURGE_EVERY or not self._last_purge:
             followup.purge_contacts(conn, c.privacy.contact_retention_days)

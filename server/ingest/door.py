@@ -202,8 +202,8 @@ class Door:
 def store_flags(conn: sqlite3.Connection, pairs: list[tuple[str, Verdict]], at: float) -> None:
     rows = [(rid, rule, detail, at) for rid, v in pairs for rule, detail in v.flags]
     if rows:
-        conn.executemany("INSERT OR IGNORE INTO rating_flags (rating_id, rule, detail, at) "
-                         "VALUES (?,?,?,?)", rows)
+        conn.executemany("INSERT INTO rating_flags (rating_id, rule, detail, at) "
+                         "VALUES (?,?,?,?) ON CONFLICT (rating_id, rule) DO NOTHING", rows)
         counts: dict[str, int] = defaultdict(int)
         for _, rule, _, _ in rows:
             counts[rule] += 1
@@ -255,13 +255,13 @@ def _alert(conn: sqlite3.Connection, key: str, kiosk: str, message: str, payload
            webhooks: tuple[str, ...], now: float) -> None:
     # Inside ingest's transaction, so not alerts.raise_alert (its ``with conn`` would
     # commit half a batch); same rows, once per key.
-    cur = conn.execute("INSERT OR IGNORE INTO alerts (key, at, kind, subject, message, "
-                       "payload) VALUES (?,?,?,?,?,?)",
+    row = conn.execute("INSERT INTO alerts (key, at, kind, subject, message, payload) "
+                       "VALUES (?,?,?,?,?,?) ON CONFLICT (key) DO NOTHING RETURNING id",
                        [key, now, "kiosk-rate", kiosk, message,
-                        json.dumps(payload, ensure_ascii=False)])
-    if cur.rowcount:
+                        json.dumps(payload, ensure_ascii=False)]).fetchone()
+    if row:  # a new alert (none was raised under this key before)
         conn.executemany("INSERT INTO alert_deliveries (alert_id, webhook, next_at) "
-                         "VALUES (?,?,?)", [(cur.lastrowid, url, now) for url in webhooks])
+                         "VALUES (?,?,?)", [(row[0], url, now) for url in webhooks])
         log.warning("alert kiosk-rate: %s", message)
 
 
@@ -308,11 +308,8 @@ def confirm(conn: sqlite3.Connection, *, rule: str, by: str, kiosk: str | None =
     try:
         conn.executemany("UPDATE rating_flags SET confirmed_at = ?, confirmed_by = ? "
                          "WHERE rating_id = ? AND rule = ?", [(now, by, i, rule) for i in ids])
-        placeholders = ",".join("?" * len(EXCLUDING))
-        conn.executemany(
-            "UPDATE ratings SET flagged = (SELECT group_concat(rule) FROM rating_flags "
-            f"WHERE rating_id = ratings.id AND confirmed_at IS NULL AND rule IN ({placeholders})) "
-            "WHERE id = ?", [(*EXCLUDING, i) for i in ids])
+        conn.executemany("UPDATE ratings SET flagged = ? WHERE id = ?",
+                         [(_still_flagged(conn, i), i) for i in ids])
         counted = []
         for at in range(0, len(ids), 500):
             chunk = ids[at:at + 500]
@@ -326,6 +323,16 @@ def confirm(conn: sqlite3.Connection, *, rule: str, by: str, kiosk: str | None =
     log.info("%s confirmed %d rating(s) flagged %s", by, len(ids), rule)
     rollup.rebuild(conn)  # a confirmed rating may sit on any past day
     return counted
+
+
+def _still_flagged(conn, rating_id: str) -> str | None:
+    """The excluding rules a rating still has unconfirmed, as ``Verdict.flagged`` writes
+    them (joined here, not by an engine's group_concat)."""
+    rules = [r[0] for r in conn.execute(
+        "SELECT rule FROM rating_flags WHERE rating_id = ? AND confirmed_at IS NULL "
+        f"AND rule IN ({','.join('?' * len(EXCLUDING))}) ORDER BY rule",
+        [rating_id, *EXCLUDING])]
+    return ",".join(rules) if rules else None
 
 
 def open_cases_for(conn: sqlite3.Connection, ids: list[str], followup_settings) -> int:

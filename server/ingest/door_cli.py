@@ -26,7 +26,7 @@ def flags(config_path: str, as_json: bool) -> None:
     from server.ingest.store import connect
 
     config = load_server_config(config_path)
-    db = connect(config.store.path)
+    db = connect(config.store)
     try:
         groups = door.open_flags(db.conn)
     finally:
@@ -60,7 +60,7 @@ def confirm_flags(config_path: str, rule: str, kiosk: str | None, official: str 
     config = load_server_config(config_path)
     if rule not in door.EXCLUDING:
         raise FlagError(f"--rule {rule!r}: one of {', '.join(door.EXCLUDING)}")
-    db = connect(config.store.path)
+    db = connect(config.store)
     try:
         counted = door.confirm(db.conn, rule=rule, by=by, kiosk=kiosk, official=official,
                                rating_ids=list(rating_ids) or None)

@@ -300,9 +300,6 @@ def open_session(conn, config, req: SessionRequest, *, source: str, publish: Pub
 
 def official_of(conn, username: str) -> str | None:
     """The roster official a dashboard account of role ``official`` stands for."""
-    cols = {r[1] for r in conn.execute("PRAGMA table_info(users)")}
-    if "official" not in cols:
-        return None
     row = conn.execute("SELECT official FROM users WHERE username = ?", [username]).fetchone()
     return row[0] if row else None
 

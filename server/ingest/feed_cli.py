@@ -13,7 +13,7 @@ from server.fleet.fleet_cli import admin_config
 
 def _db(config_path: str):
     from server.ingest.store import connect
-    return connect(admin_config(config_path).store.path)
+    return connect(admin_config(config_path).store)
 
 
 @click.command("add-token")

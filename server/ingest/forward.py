@@ -19,7 +19,7 @@ personal data.
   A batch not acked within ``ack_timeout`` (doubling per silent round, capped at
   ``backoff_max``) is sent again, and everything unacked is sent again after each
   reconnect. The province stores by rating id, so a duplicate is a no-op there. The
-  outbox is in the commune's SQLite file, so a province unreachable for days is a
+  outbox is in the commune's own store (SQLite or PostgreSQL), so a province unreachable for days is a
   backlog, drained when it comes back.
 """
 
@@ -41,6 +41,8 @@ from hailong.settings import Setting
 from sync import contract
 from sync.faults import LinkWatch
 from sync.mqtt import make_client
+
+from server.ingest import engine
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,14 @@ PROVINCE_SETTINGS: tuple[Setting, ...] = (
 def m001_i12province_forward_outbox(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE forward_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
                "rating_id TEXT NOT NULL UNIQUE, queued_at REAL NOT NULL)")
+    if engine.name(db) == "postgresql":  # the same trigger in plpgsql (a fresh store)
+        db.execute("CREATE FUNCTION forward_on_new_rating() RETURNS trigger LANGUAGE "
+                   "plpgsql AS $$ BEGIN INSERT INTO forward_outbox (rating_id, queued_at) "
+                   "VALUES (NEW.id, extract(epoch FROM clock_timestamp())) ON CONFLICT "
+                   "(rating_id) DO NOTHING; RETURN NULL; END $$")
+        db.execute("CREATE TRIGGER forward_on_new_rating AFTER INSERT ON ratings "
+                   "FOR EACH ROW EXECUTE FUNCTION forward_on_new_rating()")
+        return
     # inside the insert's own transaction: stored means queued
     db.execute("CREATE TRIGGER forward_on_new_rating AFTER INSERT ON ratings BEGIN "
                "INSERT OR IGNORE INTO forward_outbox (rating_id, queued_at) "
@@ -84,6 +94,13 @@ def m001_i12province_forward_outbox(db: sqlite_utils.Database) -> None:
 @migrations()
 def m002_i12province_forget_deleted(db: sqlite_utils.Database) -> None:
     # a rating deleted here (a tool, a future retention rule) is not waited for
+    if engine.name(db) == "postgresql":
+        db.execute("CREATE FUNCTION forward_forget_deleted() RETURNS trigger LANGUAGE "
+                   "plpgsql AS $$ BEGIN DELETE FROM forward_outbox WHERE rating_id = OLD.id;"
+                   " RETURN NULL; END $$")
+        db.execute("CREATE TRIGGER forward_forget_deleted AFTER DELETE ON ratings "
+                   "FOR EACH ROW EXECUTE FUNCTION forward_forget_deleted()")
+        return
     db.execute("CREATE TRIGGER forward_forget_deleted AFTER DELETE ON ratings BEGIN "
                "DELETE FROM forward_outbox WHERE rating_id = OLD.id; END")
 
@@ -123,7 +140,7 @@ class Forwarder:
         self.config = config
         p = config.province
         self.commune = config.server.commune
-        self.db = connect(config.store.path)
+        self.db = connect(config.store)
         self.username = p.username or self.commune
         broker = SimpleNamespace(username=self.username, password=p.password,
                                  tls_ca=p.tls, keepalive=30, host=p.host, port=p.port)
@@ -174,7 +191,7 @@ class Forwarder:
             log.warning("a bad ack from the province: %s", e)
         self._wake.set()
 
-    # --- the forwarder thread (owns the SQLite connection) -------------------------------
+    # --- the forwarder thread (owns its store connection) -------------------------------
     def start(self) -> Forwarder:
         self.client.connect_async(self.broker.host, self.broker.port, keepalive=30)
         self.client.loop_start()

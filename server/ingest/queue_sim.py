@@ -41,7 +41,7 @@ def prepare(config_path, kiosks: int) -> str:
 
     enrol_demo(config_path, kiosks)
     config = load_server_config(config_path)
-    db = connect(config.store.path)
+    db = connect(config.store)
     try:
         return feed.add_token(db.conn, TOKEN_NAME)
     finally:

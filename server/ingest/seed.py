@@ -83,12 +83,13 @@ def seed(db, count: int, *, days: int = 365, seed_value: int = 1,
 
     def flush() -> None:
         conn.executemany(
-            "INSERT OR IGNORE INTO ratings (id, kiosk, commune, counter, official, score, "
+            "INSERT INTO ratings (id, kiosk, commune, counter, official, score, "
             "scale, reasons, dossier, procedure, field, transaction_id, suspect, lang, "
             "created_at, clock_synced, boot_id, mono, occurred_at, time_source, received_at, "
-            "fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", chunk)
-        conn.executemany("INSERT OR IGNORE INTO contacts (rating_id, phone, consent_text, "
-                         "stored_at) VALUES (?,?,?,?)", contacts)
+            "fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT (id) DO NOTHING", chunk)
+        conn.executemany("INSERT INTO contacts (rating_id, phone, consent_text, stored_at) "
+                         "VALUES (?,?,?,?) ON CONFLICT (rating_id) DO NOTHING", contacts)
         chunk.clear()
         contacts.clear()
 
@@ -133,11 +134,11 @@ def seed(db, count: int, *, days: int = 365, seed_value: int = 1,
     # Seeded cases open when the rating was made, and most of the old ones are done.
     with conn:
         # Deadlines in working days, as real cases get them (server/followup/workdays.py).
-        conn.create_function("hl_deadline", 2, workdays.deadline, deterministic=True)
-        conn.execute("UPDATE cases SET opened_at = occurred_at, "
-                     "deadline = hl_deadline(occurred_at, ?) WHERE rating_id IN "
-                     "(SELECT id FROM ratings WHERE fingerprint LIKE 'seed%')",
-                     [deadline_days])
+        # (computed here, not by a SQL function: PostgreSQL cannot call into Python)
+        seeded = conn.execute("SELECT c.id, c.occurred_at FROM cases c JOIN ratings r ON "
+                              "r.id = c.rating_id WHERE r.fingerprint LIKE 'seed%'").fetchall()
+        conn.executemany("UPDATE cases SET opened_at = ?, deadline = ? WHERE id = ?",
+                         [(t, workdays.deadline(t, deadline_days), i) for i, t in seeded])
         outcomes = followup.OUTCOME_CODES
         # Most cases are closed within their deadline; a few older ones stay overdue.
         rows = [r for r in conn.execute(
@@ -157,14 +158,11 @@ def seed(db, count: int, *, days: int = 365, seed_value: int = 1,
 
 def _roster(conn) -> None:
     """Names for the seeded officials, if the roster table (issue 5's) is there."""
-    cols = {r[1] for r in conn.execute("PRAGMA table_info(officials)")}
-    if not {"id", "name"} <= cols:
-        return
     try:
         with conn:
             for _, _, officials in COUNTERS:
-                conn.executemany("INSERT OR IGNORE INTO officials (id, name) VALUES (?, ?)",
-                                 officials)
+                conn.executemany("INSERT INTO officials (id, name) VALUES (?, ?) "
+                                 "ON CONFLICT (id) DO NOTHING", officials)
     except sqlite3.Error as e:  # their table may need more than a name; ids then show
         log.info("seed: roster not filled: %s", e)
 
@@ -188,7 +186,7 @@ def enrol_demo(config_path, kiosks: int) -> None:
     from server.ingest.store import connect
 
     config = load_server_config(config_path)
-    db = connect(config.store.path)
+    db = connect(config.store)
     try:
         fleet, roster = Fleet(db, config.server.commune), Roster(db)
         names = {o: name for _, _, officials in COUNTERS for o, name in officials}
@@ -211,7 +209,7 @@ def prepare_demo(config_path, ratings: int = 50_000) -> tuple[str, str]:
     from server.ingest.store import connect
 
     config = load_server_config(config_path)
-    db = connect(config.store.path)
+    db = connect(config.store)
     try:
         if not db.execute("SELECT 1 FROM ratings LIMIT 1").fetchone():
             seed(db, ratings, commune=config.server.commune,

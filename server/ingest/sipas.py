@@ -24,7 +24,9 @@ from server.reports.rollup import day_start
 
 # hailong.sipas.is_satisfied (= domain.is_satisfied) on an answer, in SQL (a test keeps
 # them in step)
-SATISFIED_SQL = "(a.level >= a.scale - CASE WHEN a.scale = 3 THEN 0 ELSE 1 END)"
+# 1 or 0, not a comparison: PostgreSQL does not sum booleans
+SATISFIED_SQL = ("(CASE WHEN a.level >= a.scale - CASE WHEN a.scale = 3 THEN 0 ELSE 1 END "
+                 "THEN 1 ELSE 0 END)")
 
 migrations = Migrations("hailong-server-sipas")
 
@@ -46,9 +48,9 @@ def store_answers(conn: sqlite3.Connection, ratings: Iterable[contract.Rating],
     rows = [(r.id, a.q, a.factor, a.level, a.scale, r.commune, r.kiosk, received_at)
             for r in ratings if r.survey for a in r.survey]
     if rows:
-        conn.executemany("INSERT OR IGNORE INTO survey_answers (rating_id, question, factor, "
-                         "level, scale, commune, kiosk, stored_at) VALUES (?,?,?,?,?,?,?,?)",
-                         rows)
+        conn.executemany("INSERT INTO survey_answers (rating_id, question, factor, level, "
+                         "scale, commune, kiosk, stored_at) VALUES (?,?,?,?,?,?,?,?) "
+                         "ON CONFLICT (rating_id, question) DO NOTHING", rows)
     return len(rows)
 
 

@@ -29,7 +29,7 @@ def sipas_command(config_path: str, period: str, as_json: bool) -> None:
         p = figures.parse_period(period)
     except figures.PeriodError as e:
         raise click.ClickException(str(e)) from None
-    with Store(config.store.path) as store:
+    with Store(config.store) as store:
         out = server_sipas.indices(store.db.conn, p, config.server.commune)
     if as_json:
         echo_json(out)

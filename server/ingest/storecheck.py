@@ -1,5 +1,8 @@
 """Fail loudly (issue 8, item 6): a damaged store refuses to start.
 
+(On PostgreSQL, issue 12: the server must answer, the database must be empty or ours,
+and a write must commit; the engine checks its own pages.)
+
 A store with one bad index page opens, migrates and reports READY; then every insert
 into that index fails, ingest rolls back and retries for ever, and no kiosk's rating
 is stored, silently. So before READY, ``hailong server run`` checks the file's
@@ -17,6 +20,8 @@ from pathlib import Path
 from hailong import database
 from hailong.errors import HailongError
 
+from server.ingest import engine
+
 FIX = ("stop here: keep the file, then recover it with "
        "`sqlite3 {path} .recover | sqlite3 {path}.recovered` and move "
        "{path}.recovered into its place (or restore the last backup), then start again")
@@ -26,9 +31,13 @@ class StoreDamaged(HailongError, RuntimeError):
     """The server store failed its integrity or write check at start."""
 
 
-def check(path: str | Path) -> None:
-    """Raise StoreDamaged if the store at ``path`` is damaged or cannot be written.
-    A missing file is fine (a fresh store is made)."""
+def check(where) -> None:
+    """Raise StoreDamaged if the store ``where`` names (the ``[store]`` section or a
+    path) is damaged or cannot be written. A missing file is fine (a fresh store is
+    made)."""
+    path = engine.target(where)
+    if engine.is_postgres(path):
+        return _check_postgres(path)
     path = Path(path)
     if not path.exists():
         return
@@ -39,6 +48,32 @@ def check(path: str | Path) -> None:
     if problem:
         raise StoreDamaged(f"server store {path} is damaged ({problem}): "
                            + FIX.format(path=path))
+
+
+def _check_postgres(url: str) -> None:
+    """PostgreSQL checks its own pages; here: the server answers (StoreUnreachable, one
+    line), the database is empty or ours, and a write commits."""
+    from server.ingest import pg
+    conn = pg.Connection(url)
+    try:
+        tables = {r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "current_schema()")}
+        if tables and "_hailong_migrations" not in tables:
+            raise StoreDamaged(f"[store] url {engine.describe(url)}: the database holds "
+                               f"{len(tables)} tables but not Hài Lòng's (no "
+                               "_hailong_migrations): give the server a database of its own")
+        conn.execute("BEGIN")
+        conn.execute("CREATE TABLE IF NOT EXISTS start_checks (at double precision)")
+        conn.execute("DELETE FROM start_checks")
+        conn.execute("INSERT INTO start_checks (at) VALUES (?)", [time.time()])
+        conn.commit()
+    except sqlite3.Error as e:  # the seam's errors (server/ingest/pg.py)
+        conn.rollback()
+        raise StoreDamaged(f"[store] url {engine.describe(url)}: write check failed: "
+                           f"{e}") from None
+    finally:
+        conn.close()
 
 
 def _integrity(path: Path) -> str | None:

@@ -34,7 +34,7 @@ class Ingest:
     def __init__(self, config, *, on_new_ratings: Listener | None = None):
         self.config = config
         self.commune = config.server.commune
-        self.store = Store(config.store.path)
+        self.store = Store(config.store)
         self.store.door = Door.from_config(config)  # the server decides what it can know
         self.on_new_ratings = on_new_ratings
         self._inbox: queue.Queue = queue.Queue()

@@ -35,7 +35,7 @@ def report(config_path: str, period: str, out: str) -> None:
                                    f"{', '.join('.' + f for f in FORMATS)}")
     config = load_server_config(config_path)
     p = figures.parse_period(period)
-    db = connect(config.store.path)
+    db = connect(config.store)
     try:
         names = dict(db.execute("SELECT id, name FROM officials"))
         data = reports.build(db.conn, p, names)

@@ -28,7 +28,7 @@ def as_of(period: figures.Period, now: float | None = None) -> date:
 def by_level(conn: sqlite3.Connection, period: figures.Period) -> list[dict]:
     """Every level of every scale in use (the default 4-level scale when there is no
     data), best first, with its count and share of the period's non-suspect ratings."""
-    got = {(scale, score): n for scale, score, n in conn.execute(
+    got = {(scale, score): int(n) for scale, score, n in conn.execute(
         "SELECT scale, score, sum(n) FROM daily_scores WHERE day >= ? AND day < ? "
         "GROUP BY scale, score", [period.start.isoformat(), period.end.isoformat()])}
     total = sum(got.values())

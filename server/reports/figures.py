@@ -129,7 +129,8 @@ _AGG = "sum(n), sum(sat), sum(low), sum(sus)"
 
 
 def _row(count, satisfied, low, suspect) -> dict:
-    count, satisfied, low, suspect = count or 0, satisfied or 0, low or 0, suspect or 0
+    # int(): PostgreSQL's sum() of a bigint is a numeric, which comes back as a float
+    count, satisfied, low, suspect = (int(v or 0) for v in (count, satisfied, low, suspect))
     return {"count": count, "satisfied": satisfied, "low": low, "suspect": suspect,
             "rate": round(100.0 * satisfied / count, 1) if count else None}
 
@@ -140,7 +141,7 @@ def summary(conn: sqlite3.Connection, period: Period,
     row = conn.execute(f"SELECT {_AGG} FROM daily2 WHERE {where}", args).fetchone()
     out = _row(*row)
     if not filters:
-        out["by_score"] = {f"{scale}:{score}": n for scale, score, n in conn.execute(
+        out["by_score"] = {f"{scale}:{score}": int(n) for scale, score, n in conn.execute(
             "SELECT scale, score, sum(n) FROM daily_scores WHERE day >= ? AND day < ? "
             "GROUP BY scale, score ORDER BY scale, score DESC", args[:2])}
     return out
@@ -151,9 +152,10 @@ def breakdown(conn: sqlite3.Connection, period: Period, by: str,
     if by not in DIMENSIONS:
         raise ValueError(by)
     where, args = _where(period, filters)
-    rows = conn.execute(f"SELECT {by}, {_AGG} FROM daily2 WHERE {where} GROUP BY {by} "
-                        f"ORDER BY {by}", args).fetchall()
-    return [{"key": r[0], **_row(*r[1:])} for r in rows]
+    rows = conn.execute(f"SELECT {by}, {_AGG} FROM daily2 WHERE {where} GROUP BY {by}",
+                        args).fetchall()
+    # sorted here, by code point: PostgreSQL's ORDER BY follows the database's locale
+    return [{"key": r[0], **_row(*r[1:])} for r in sorted(rows, key=lambda r: r[0])]
 
 
 def breakdowns(conn: sqlite3.Connection, period: Period) -> dict[str, list[dict]]:
@@ -168,7 +170,7 @@ def breakdowns(conn: sqlite3.Connection, period: Period) -> dict[str, list[dict]
         for i, dim in enumerate(DIMENSIONS):
             acc = totals[dim].setdefault(row[i], [0, 0, 0, 0])
             for j in range(4):
-                acc[j] += counts[j] or 0
+                acc[j] += int(counts[j] or 0)
     return {dim: [{"key": key, **_row(*acc)} for key, acc in sorted(rows.items())]
             for dim, rows in totals.items()}
 
@@ -198,9 +200,11 @@ def reasons(conn: sqlite3.Connection, period: Period, *, low: bool = True,
     if official is not None:
         clauses.append("official = ?")
         args.append(official)
-    return [{"code": r[0], "count": r[1]} for r in conn.execute(
+    rows = [(r[0], int(r[1])) for r in conn.execute(
         f"SELECT reason, sum(n) FROM daily_reasons WHERE {' AND '.join(clauses)} "
-        "GROUP BY reason ORDER BY 2 DESC, 1", args)]
+        "GROUP BY reason", args)]
+    # most first, then by code point (not the database's locale: the same on both engines)
+    return [{"code": code, "count": n} for code, n in sorted(rows, key=lambda r: (-r[1], r[0]))]
 
 
 def last_months(today: date, n: int = 12) -> Period:

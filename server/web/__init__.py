@@ -19,6 +19,7 @@ from flask import Flask, abort, g, redirect, render_template, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import accounts
+from server.ingest import engine
 from server.ingest.store import connect
 from server.web.i18n import LANGS, translate
 
@@ -32,19 +33,19 @@ OPEN_ENDPOINTS = {"auth.login", "static", "auth.set_lang", "photos.photo",
 
 
 class Databases:
-    """One SQLite connection per server thread (waitress reuses its threads)."""
+    """One store connection per server thread (waitress reuses its threads): SQLite, or
+    one from the PostgreSQL pool (server/ingest/engine.py)."""
 
-    def __init__(self, path):
-        self.path = path
-        connect(path).close()  # create or upgrade the schema once, up front
+    def __init__(self, store):
+        self.store = store
+        self.path = engine.target(store)
+        connect(store).close()  # create or upgrade the schema once, up front
         self._local = threading.local()
 
     def get(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA synchronous=FULL")
+            conn = connect(self.store).conn  # the store's pragmas, as every connection
             self._local.conn = conn
         return conn
 
@@ -68,7 +69,7 @@ def create_app(config, publisher=None) -> Flask:
     app.config["HAILONG"] = config
     app.extensions["hailong_publisher"] = publisher
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
-    app.extensions["hailong_db"] = Databases(config.store.path)
+    app.extensions["hailong_db"] = Databases(config.store)
     if config.web.trusted_proxies:
         # only then is X-Forwarded-For believed: behind the recommended reverse proxy every
         # client would otherwise share the proxy's address in the login throttle (issue 8)

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from flask import (Blueprint, abort, current_app, g, redirect, render_template, request,
                    url_for)
 
-import sqlite_utils
 
 from server.followup import alerts, workdays
 from server.followup import cases as followup
@@ -54,12 +53,10 @@ def points(change: float | None) -> str:
 
 
 def names() -> dict[str, str]:
-    """Official id -> name from the roster (issue 5's ``officials`` table) if present."""
+    """Official id -> name from the roster (issue 5's ``officials`` table)."""
     cached = g.get("_names")
     if cached is None:
-        cols = {r[1] for r in g.db.execute("PRAGMA table_info(officials)")}
-        cached = dict(g.db.execute("SELECT id, name FROM officials")) \
-            if {"id", "name"} <= cols else {}
+        cached = dict(g.db.execute("SELECT id, name FROM officials"))
         g._names = cached
     return cached
 
@@ -70,9 +67,7 @@ def counter_name(counter: str | None) -> str:
         return "—"
     cached = g.get("_counters")
     if cached is None:
-        cols = {r[1] for r in g.db.execute("PRAGMA table_info(counters)")}
-        cached = dict(g.db.execute("SELECT id, name FROM counters WHERE name != ''")) \
-            if {"id", "name"} <= cols else {}
+        cached = dict(g.db.execute("SELECT id, name FROM counters WHERE name != ''"))
         g._counters = cached
     name = cached.get(counter)
     return f"{counter} — {name}" if name else counter
@@ -272,9 +267,8 @@ def queue_filters() -> dict:
 
 
 def _users() -> list[str]:
-    return [r[0] for r in g.db.execute(
-        "SELECT username FROM users WHERE disabled = 0 AND role IN ('leader', 'office') "
-        "ORDER BY username")]
+    return sorted(r[0] for r in g.db.execute(
+        "SELECT username FROM users WHERE disabled = 0 AND role IN ('leader', 'office')"))
 
 
 @bp.route("/cases")
@@ -283,8 +277,8 @@ def cases():
     f = queue_filters()
     rows, total = followup.search(g.db, per_page=PER_PAGE, **f)
     pages = max(1, -(-total // PER_PAGE))
-    officials = [r[0] for r in g.db.execute(
-        "SELECT DISTINCT official FROM cases WHERE official IS NOT NULL ORDER BY 1")]
+    officials = sorted(r[0] for r in g.db.execute(
+        "SELECT DISTINCT official FROM cases WHERE official IS NOT NULL"))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("cases.html", state=f["state"], now=time.time(),
                            cases=rows, counts=followup.counts(g.db), total=total,
@@ -372,7 +366,7 @@ def letter(case_id: int, kind: str, fmt: str):
 
 def fleet_rows() -> list[dict]:
     """Issue 5's fleet view: enrolled kiosks and kiosks heard from, with health."""
-    return fleet_store.fleet_view(sqlite_utils.Database(g.db))
+    return fleet_store.fleet_view(g.db)  # a connection: sqlite-utils' wrapper is SQLite's
 
 
 @bp.route("/fleet")

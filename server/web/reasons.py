@@ -5,7 +5,6 @@ codes). The roster's ``low_reasons`` / ``high_reasons`` settings (what the kiosk
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from flask import Blueprint, g
 
@@ -17,11 +16,8 @@ bp = Blueprint("reasons", __name__)
 def configured_labels(conn) -> dict[str, tuple[str, str]]:
     """code -> (vi, en) from the roster settings; empty when none are configured."""
     out: dict[str, tuple[str, str]] = {}
-    try:
-        rows = conn.execute("SELECT value FROM roster_settings WHERE key IN "
-                            "('low_reasons', 'high_reasons')").fetchall()
-    except sqlite3.OperationalError:  # a store without the roster tables: built-ins
-        return out
+    rows = conn.execute("SELECT value FROM roster_settings WHERE key IN "
+                        "('low_reasons', 'high_reasons')").fetchall()
     for (value,) in rows:
         try:
             labels = json.loads(value)

@@ -44,8 +44,7 @@ WORDS.update({
 @bp.route("/users")
 @needs("accounts")
 def users():
-    officials = [r[0] for r in g.db.execute(
-        "SELECT id FROM officials WHERE active = 1 ORDER BY id")]
+    officials = sorted(r[0] for r in g.db.execute("SELECT id FROM officials WHERE active = 1"))
     return render_template("users.html", rows=accounts.users(g.db), officials=officials,
                            error=request.args.get("error"), saved=request.args.get("saved"))
 
