@@ -138,6 +138,7 @@ def migrate(db: pg.Database, *migration_sets) -> list[str]:
         conn.rollback()
         raise
     _migrated.add(db.url)
-    for name in applied:
-        log.info("store: applied %s", name)
+    if applied:  # one line: a fresh store applies every migration there is
+        log.info("store: %d migration(s) applied (%s … %s)", len(applied), applied[0],
+                 applied[-1])
     return applied
