@@ -77,7 +77,10 @@ def test_unsynced_kiosk_end_to_end(site, procs):
         made_at = time.time()
         made = recorder.press(1)
     time.sleep(3)  # received well after it was made: the receipt alone would place it late
-    procs(["server", "run", "--config", str(site.server_conf)], site.folder / "server.log")
+    # the server subscribed first: the kiosk's status is then received live, not replayed
+    # (retained) after a slow start, which would bound the boot late by that start's time
+    procs(["server", "run", "--config", str(site.server_conf)],
+          site.folder / "server.log").wait_for_log("ingest subscribed")
     procs(["sync", "run", "--config", str(conf)], site.folder / "sync.log")
     wait_until(lambda: kiosk_status(conf)["acked"] == 1)
     store = Store(site.store)
