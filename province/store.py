@@ -324,6 +324,11 @@ def commune_name(pool: ConnectionPool, commune: str) -> str | None:
     return "" if known else None
 
 
+def commune_names(pool: ConnectionPool) -> dict[str, str]:
+    with pool.connection() as conn:
+        return dict(conn.execute("SELECT id, name FROM communes WHERE name <> ''").fetchall())
+
+
 def trend(pool: ConnectionPool, commune: str, step: str, since: date,
           minimum: int) -> list[dict]:
     """One commune by month or quarter (``step``) from ``since``: counts, satisfied

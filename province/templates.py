@@ -12,7 +12,7 @@ header{background:#123c69;color:#fff;padding:.6rem 1.2rem;display:flex;flex-wrap
 header b{font-size:1.05rem} header a{color:#fff;text-decoration:none;padding:.25rem .1rem}
 header a.on{border-bottom:3px solid #ffd54f} header .who{margin-left:auto;font-size:.85rem;opacity:.9}
 header form{display:inline} header button{background:none;border:1px solid #fff8;color:#fff;border-radius:4px;padding:.2rem .6rem;cursor:pointer}
-main{padding:1rem 1.2rem;max-width:70rem}
+main{padding:1rem 1.2rem;max-width:84rem}
 h1{font-size:1.45rem;margin:.2rem 0 .3rem} h2{font-size:1.15rem;margin:1.4rem 0 .3rem}
 .en{color:#5b6b7b;font-size:.85em;font-weight:400} .muted{color:#5b6b7b}
 nav.tabs a{display:inline-block;margin:.2rem .4rem .2rem 0;padding:.3rem .7rem;border:1px solid #c5d0db;border-radius:4px;background:#fff;color:#123c69;text-decoration:none}
@@ -26,8 +26,8 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .low .bar{background:#c62828} .mid .bar{background:#f9a825}
 a{color:#0b5cad}
 .note{background:#fff8e1;border-left:4px solid #f9a825;padding:.5rem .8rem;margin:.8rem 0}
-.files a{display:inline-block;margin-right:.6rem}
-@media (max-width:600px){main{padding:.7rem}th,td{padding:.4rem .45rem}h1{font-size:1.2rem}header{padding:.5rem .7rem}}
+.files a{display:inline-block;margin-right:.6rem} td.w{white-space:normal}
+@media (max-width:600px){main{padding:.7rem}.bar{display:none}th,td{padding:.4rem .45rem}h1{font-size:1.2rem}header{padding:.5rem .7rem}}
 </style></head><body>
 <header><b>Hài Lòng · {{ province or "Sở Nội vụ" }}</b>
 <a href="/" class="{{ 'on' if nav == 'ranking' }}">Xếp hạng xã</a>
@@ -130,19 +130,22 @@ các yếu tố (Quyết định 1001/QĐ-BNV). Yếu tố có dưới {{ minimu
 <nav class="tabs">{% for q in choices %}<a href="?quarter={{ q }}" class="{{ 'on' if q == key }}">{{ q }}</a>{% endfor %}</nav>
 <div class="wrap"><table><thead><tr><th>Xã<br><span class="en">Commune</span></th>{% for code, vi, en in factors %}<th class="n">{{ vi }}<br><span class="en">{{ en }}</span></th>{% endfor %}
 <th class="n">Chỉ số chung<br><span class="en">Overall</span></th><th class="n">Câu trả lời<br><span class="en">Answers</span></th></tr></thead><tbody>
-{% for c, s in rows %}<tr><td><a href="/commune/{{ c }}">{{ c }}</a></td>{% for code, vi, en in factors %}<td class="n">{{ s.factors[code].index|pct100 if code in s.factors else "—" }}</td>{% endfor %}
+{% for c, name, s in rows %}<tr><td><a href="/commune/{{ c }}">{{ name }}</a></td>{% for code, vi, en in factors %}<td class="n">{{ s.factors[code].index|pct100 if code in s.factors else "—" }}</td>{% endfor %}
 <td class="n"><b>{{ s.overall|pct100 }}</b></td><td class="n">{{ s.answers|num }}</td></tr>
 {% else %}<tr><td colspan="8" class="muted">Chưa có câu trả lời khảo sát trong quý · no survey answers this quarter</td></tr>{% endfor %}
 {% if rows %}<tr><td><b>Toàn tỉnh</b></td>{% for code, vi, en in factors %}<td class="n">{{ all.factors[code].index|pct100 if code in all.factors else "—" }}</td>{% endfor %}
 <td class="n"><b>{{ all.overall|pct100 }}</b></td><td class="n">{{ all.answers|num }}</td></tr>{% endif %}
-</tbody></table></div>{% endblock %}"""
+</tbody></table></div>
+{% if too_few %}<p class="muted">Chưa đủ {{ minimum }} câu trả lời cho yếu tố nào <span class="en">· too few answers</span>:
+{% for c, name, n in too_few %}<a href="/commune/{{ c }}">{{ name }}</a> ({{ n|num }}){{ ", " if not loop.last }}{% endfor %}</p>{% endif %}
+{% endblock %}"""
 
 REPORTS = """{% extends "base.html" %}{% block title %}Báo cáo{% endblock %}{% block main %}
 <h1>Báo cáo định kỳ <span class="en">· period report</span></h1>
 <p class="muted">Xếp hạng các xã theo tỷ lệ hài lòng, số lượt đánh giá và chỉ số SIPAS; chỉ số
 liệu cấp xã. <span class="en">Communes ranked with counts, satisfaction and SIPAS indices; commune-level figures only.</span></p>
 <div class="wrap"><table><thead><tr><th>Kỳ báo cáo<br><span class="en">Period</span></th><th>Tệp<br><span class="en">Files</span></th></tr></thead><tbody>
-{% for p in choices %}<tr><td>{{ p.label() }} <span class="muted">({{ p.start|day }}–{{ (p.end.fromordinal(p.end.toordinal() - 1))|day }})</span></td>
+{% for p in choices %}<tr><td class="w">{{ p.label() }}<br><span class="muted">({{ p.start|day }}–{{ (p.end.fromordinal(p.end.toordinal() - 1))|day }})</span></td>
 <td class="files"><a href="/reports/{{ p.key }}.xlsx">XLSX</a><a href="/reports/{{ p.key }}.docx">DOCX</a><a href="/reports/{{ p.key }}.pdf">PDF</a></td></tr>{% endfor %}
 </tbody></table></div>{% endblock %}"""
 

@@ -197,15 +197,19 @@ def create_app(config, pool) -> Flask:
             key = choices[0]
         period = figures.parse_period(key)
         counts = store.sipas_counts(pool, period.start, period.end)
-        rows = sorted(((c, _indices(f, minimum)) for c, f in counts.items()),
-                      key=lambda r: (r[1]["overall"] is None, -(r[1]["overall"] or 0), r[0]))
+        names = store.commune_names(pool)
+        every_row = [(c, names.get(c) or c, _indices(f, minimum)) for c, f in counts.items()]
+        rows = sorted((r for r in every_row if r[2]["overall"] is not None),
+                      key=lambda r: (-r[2]["overall"], r[0]))
+        too_few = sorted((c, name, sum(n for n, _ in counts[c].values()))
+                         for c, name, s in every_row if s["overall"] is None)
         every: dict[str, list[int]] = {}
         for f in counts.values():
             for code, (n, s) in f.items():
                 every.setdefault(code, [0, 0])
                 every[code][0] += n
                 every[code][1] += s
-        return page("sipas.html", rows=rows, key=key, choices=choices, label=period.label(),
+        return page("sipas.html", rows=rows, too_few=too_few, key=key, choices=choices, label=period.label(),
                     all=sipas.from_counts({k: tuple(v) for k, v in every.items()}),
                     factors=sipas.FACTORS, nav="sipas")
 

@@ -3,7 +3,7 @@
     .venv/bin/python docs/screenshots/province/take.py
 
 A throw-away PostgreSQL database (tests/province_support.py), 40 made-up communes
-(a few with names) × 3,000 ratings over 400 days, SIPAS answers on 5 % of them; the
+(a few with names) × 3,000 ratings over 400 days, SIPAS answers on a quarter of them; the
 dashboard served in this process; PNGs saved next to this file, desktop (1366 wide)
 and phone (390 wide).
 """
@@ -53,7 +53,7 @@ def main() -> None:
         path.write_text(text)
         config = load_province_config(path)
         pool = store.connect(db.url)
-        store.seed(pool, 40, 3000)
+        store.seed(pool, 40, 3000, survey_share=0.25)
         with pool.connection() as conn:
             for i, name in enumerate(NAMES, start=1):
                 conn.execute("INSERT INTO communes (id, name, password_hash) VALUES "
