@@ -201,6 +201,13 @@ def _header(doc, province_name: str, when: float | None) -> None:
     P(right, f"{place}, {vnformat.day_words(d)}", italic=True, size=14)
 
 
+def _align(table, columns: dict) -> None:
+    """files._table sets numbers right; the rank is centred and names read from the left."""
+    for row in table.rows[1:]:
+        for i, how in columns.items():
+            row.cells[i].paragraphs[0].alignment = how
+
+
 def docx(data: dict, province_name: str, when: float | None = None) -> bytes:
     """The printable report (Báo cáo) of the Department of Home Affairs."""
     data, province_name = textsafe.clean(data), textsafe.clean_text(province_name)
@@ -240,9 +247,12 @@ def docx(data: dict, province_name: str, when: float | None = None) -> bytes:
     files._table(doc, ["Hạng", "Xã", "Số lượt", "Tỷ lệ hài lòng", "Không hài lòng"],
                  [[r["rank"], r["name"], n(r["count"]), pct(r["rate"]), n(r["low"])]
                   for r in data["rows"]], (1.6, 6.4, 2.6, 2.8, 2.6))
+    _align(doc.tables[-1], {0: WD_ALIGN_PARAGRAPH.CENTER, 1: WD_ALIGN_PARAGRAPH.LEFT})
     if data["too_few"]:
-        para("Chưa xếp hạng (dưới " + n(data["minimum"]) + " lượt đánh giá): " +
-             "; ".join(f"{r['name']} ({n(r['count'])})" for r in data["too_few"]) + ".")
+        p = P(doc, "Chưa xếp hạng (dưới " + n(data["minimum"]) + " lượt đánh giá): " +
+              "; ".join(f"{r['name']} ({n(r['count'])})" for r in data["too_few"]) + ".",
+              size=13, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, space_after=4)
+        p.paragraph_format.space_before = Pt(6)
     heading("III. CHỈ SỐ SIPAS THEO XÃ")
     para("Chỉ số của mỗi yếu tố là tỷ lệ câu trả lời hài lòng trở lên; chỉ số chung là "
          "trung bình các yếu tố có câu trả lời. Yếu tố có dưới "
@@ -254,9 +264,9 @@ def docx(data: dict, province_name: str, when: float | None = None) -> bytes:
                  (4.6, 1.9, 1.9, 1.9, 1.9, 1.9, 1.9))
     heading("IV. ĐỀ XUẤT, KIẾN NGHỊ")
     para("........................................................................")
-    P(doc, "")
     letters.signature(doc, ["UBND tỉnh (để báo cáo)", "Các xã (để biết)"],
                       letters.Signer("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", ""))
+    P(doc, "", size=1)  # the body must end with a paragraph: a small one, on this page
     out = io.BytesIO()
     doc.core_properties.title = f"Báo cáo — {data['label']}"
     doc.save(out)
