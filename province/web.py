@@ -11,6 +11,8 @@ province/accounts.py and docs/province-guide.md.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import threading
@@ -218,6 +220,9 @@ def create_app(config, pool) -> Flask:
         need("reports")
         return page("reports.html", choices=report_choices(today()), nav="reports")
 
+    made_files: dict[str, bytes] = {}
+    files_lock = threading.Lock()
+
     @app.get("/reports/<key>.<fmt>")
     def report_file(key: str, fmt: str):
         need("reports")
@@ -229,10 +234,22 @@ def create_app(config, pool) -> Flask:
             abort(404)
         data = report.build(pool, period, minimum)
         name = config.province.name
-        body, mime = {"xlsx": (report.xlsx, report.XLSX_MIME),
+        make, mime = {"xlsx": (report.xlsx, report.XLSX_MIME),
                       "docx": (report.docx, report.DOCX_MIME),
                       "pdf": (report.pdf, "application/pdf")}[fmt]
-        return Response(body(data, name), mimetype=mime, headers={
+        # Building the DOCX of 300 communes takes seconds (and the PDF LibreOffice's
+        # start-up): the same figures on the same day make the same file, so it is kept.
+        digest = hashlib.sha256(json.dumps([data, name, str(today()), fmt], default=str,
+                                           sort_keys=True).encode()).hexdigest()
+        with files_lock:
+            body = made_files.get(digest)
+        if body is None:
+            body = make(data, name)
+            with files_lock:
+                made_files[digest] = body
+                while len(made_files) > 24:
+                    made_files.pop(next(iter(made_files)))
+        return Response(body, mimetype=mime, headers={
             "Content-Disposition": f'attachment; filename="{report.file_name(data, fmt)}"'})
 
     return app
