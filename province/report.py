@@ -13,6 +13,7 @@ import time
 from datetime import date, timedelta
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.shared import Cm, Pt
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -223,9 +224,10 @@ def docx(data: dict, province_name: str, when: float | None = None) -> bytes:
     P(doc, f"(Số liệu tính đến ngày {vnformat.day(date.fromisoformat(data['as_of']))}; kỳ "
            f"báo cáo {files.span(data)})", italic=True, size=13, space_after=8)
 
-    def para(text: str) -> None:
+    def para(text: str):
         p = P(doc, text, size=14, align=WD_ALIGN_PARAGRAPH.JUSTIFY, space_after=4)
         p.paragraph_format.first_line_indent = Cm(1)
+        return p
 
     def heading(text: str) -> None:
         p = P(doc, text, bold=True, size=14, align=WD_ALIGN_PARAGRAPH.LEFT, space_after=4)
@@ -263,10 +265,15 @@ def docx(data: dict, province_name: str, when: float | None = None) -> bytes:
                   for r in data["rows"] + [{"name": "Toàn tỉnh", "sipas": s}]],
                  (4.6, 1.9, 1.9, 1.9, 1.9, 1.9, 1.9))
     heading("IV. ĐỀ XUẤT, KIẾN NGHỊ")
-    para("........................................................................")
+    # the proposals stay with the signature below them
+    para("........................................................................"
+         ).paragraph_format.keep_with_next = True
     letters.signature(doc, ["UBND tỉnh (để báo cáo)", "Các xã (để biết)"],
                       letters.Signer("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", ""))
-    P(doc, "", size=1)  # the body must end with a paragraph: a small one, on this page
+    # the signature with its room to sign is one block: near a page's foot, the empty
+    # room spilled onto a page of its own, the names left above it
+    row = doc.tables[-1].rows[0]._tr.get_or_add_trPr()
+    row.append(OxmlElement("w:cantSplit"))
     out = io.BytesIO()
     doc.core_properties.title = f"Báo cáo — {data['label']}"
     doc.save(out)

@@ -322,3 +322,55 @@ def test_period_report_files(province, tmp_path):
     bad = hailong("province", "report", "--config", str(config.path), "--period", "soon",
                   "--out", str(tmp_path / "out"), check=False)
     assert bad.returncode == 1 and "period" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_survey_answers_reach_the_province_through_the_real_forwarder(tmp_path, broker, pg,
+                                                                      procs):
+    """The fixed data set above, stored at a commune as kiosk ratings with their survey,
+    forwarded by a real `hailong server run` through a locked-down province broker to a
+    real `hailong province run`: the province's indices are the hand-computed ones."""
+    import json
+
+    from conftest import wait_until
+    from hailong.broker import free_port
+    from hailong.database import immediate
+    from province_support import province_broker
+    from server.ingest.store import Store
+    from test_province import commune_conf, enrol
+
+    from hailong import sipas
+    pport = free_port()
+    pconf = province_toml(tmp_path, pg.url, pport)
+    password = enrol(pconf, "xa-s")
+    conf, path = commune_conf(tmp_path, "xa-s", broker.port, pport, password, batch=7)
+    now, boot = time.time(), str(uuid.uuid4())
+    raws = [contract.encode(contract.Rating(
+        id=str(uuid.UUID(int=i + 1, version=4)), v=1, kiosk="k1", commune="xa-s",
+        counter="q1", score=4, scale=4, created_at=now - 600 + i, clock_synced=True,
+        boot_id=boot, mono=10.0 + i, survey=answers(
+            {f: 4 if i < k else 2 for f, k in SATISFIED.items()}))) for i in range(40)]
+    with Store(path) as s, immediate(s.db):
+        assert len(s.add_ratings("xa-s", "k1", raws, time.time()).stored) == 40
+    pbroker = province_broker(tmp_path, pport).start()
+    try:
+        prov = procs(["province", "run", "--config", str(pconf)], tmp_path / "province.log")
+        prov.wait_for_log("province ingest subscribed")
+        procs(["server", "run", "--config", str(conf)], tmp_path / "xa-s.log")
+        stats = lambda: json.loads(hailong("province", "stats", "--config", str(pconf),  # noqa: E731
+                                           "--json").stdout)
+        wait_until(lambda: stats()["ratings"] == 40, timeout=120, interval=1,
+                   message="40 ratings at the province")
+    finally:
+        pbroker.stop()
+    from province import store
+    pool = store.connect(pg.url)
+    try:
+        day = store.local_day(now - 600)
+        counts = store.sipas_counts(pool, day - timedelta(days=1), day + timedelta(days=2))
+        with pool.connection() as conn:
+            held = conn.execute("SELECT count(*) FROM survey_answers").fetchone()[0]
+    finally:
+        pool.close()
+    got = sipas.from_counts(counts["xa-s"])
+    assert held == 200 and got["overall"] == 68.0
+    assert {f: v["index"] for f, v in got["factors"].items()} == BY_HAND
