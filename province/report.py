@@ -175,7 +175,9 @@ def _bodies(province_name: str) -> tuple[str, str]:
     m = re.match(r"\s*(Sở\s+.+?)\s+((?:tỉnh|thành phố)\s+.+)$", province_name, flags=re.I)
     if m:
         return f"UBND {m[2].upper()}", m[1].upper()
-    return letters.body_lines(province_name or "Sở Nội vụ")
+    if not province_name.strip():  # [province] name not set: a blank to fill by hand
+        return "UBND TỈNH ..........", "SỞ NỘI VỤ"
+    return "", province_name.strip().upper()
 
 
 def _header(doc, province_name: str, when: float | None) -> None:

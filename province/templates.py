@@ -27,7 +27,7 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 a{color:#0b5cad}
 .note{background:#fff8e1;border-left:4px solid #f9a825;padding:.5rem .8rem;margin:.8rem 0}
 .files a{display:inline-block;margin-right:.6rem} td.w{white-space:normal}
-@media (max-width:600px){main{padding:.7rem}.bar{display:none}th,td{padding:.4rem .45rem}h1{font-size:1.2rem}header{padding:.5rem .7rem}}
+@media (max-width:600px){main{padding:.7rem}.bar{display:none}th,td{padding:.4rem .35rem;white-space:normal}td.n{white-space:nowrap}h1{font-size:1.2rem}header{padding:.5rem .7rem}}
 </style></head><body>
 <header><b>Hài Lòng · {{ province or "Sở Nội vụ" }}</b>
 <a href="/" class="{{ 'on' if nav == 'ranking' }}">Xếp hạng xã</a>
@@ -46,7 +46,7 @@ form{background:#fff;padding:1.6rem;border-radius:8px;width:min(24rem,92vw)}
 h1{font-size:1.3rem;margin:0 0 .2rem} .en{color:#5b6b7b;font-size:.85em}
 label{display:block;margin-top:.9rem;font-weight:600}
 input{width:100%;padding:.6rem;font-size:1rem;margin-top:.25rem;border:1px solid #9aa8b6;border-radius:4px;box-sizing:border-box}
-button{margin-top:1.2rem;width:100%;padding:.7rem;font-size:1.05rem;background:#123c69;color:#fff;border:0;border-radius:4px}
+button{font:inherit;font-weight:600;margin-top:1.2rem;width:100%;padding:.7rem;font-size:1.05rem;background:#123c69;color:#fff;border:0;border-radius:4px}
 .err{background:#fdecea;color:#8e1b1b;padding:.5rem;border-radius:4px;margin-top:.8rem}
 </style></head><body>
 <form method="post" action="/login">

@@ -296,7 +296,9 @@ def test_sipas_indices_from_forwarded_answers_equal_the_hand_computed(province):
 def test_period_report_files(province, tmp_path):
     from openpyxl import load_workbook
 
-    from province import store
+    import re
+
+    from province import report, store
     config, pool = province
     store.seed(pool, 3, 400, days=80)
     add(pool, "xa-it", [record("xa-it", i) for i in range(5)])    # too few to rank
@@ -316,6 +318,16 @@ def test_period_report_files(province, tmp_path):
     assert c.get("/reports/2026-Q9.xlsx").status_code == 404
     docx = c.get(f"/reports/{q}.docx")
     assert docx.status_code == 200 and docx.data[:2] == b"PK"
+    from docx import Document
+    doc = Document(io.BytesIO(docx.data))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    cells = [cell.text for t in doc.tables for row in t.rows for cell in row.cells]
+    assert "BÁO CÁO" in text and "\nSỞ NỘI VỤ\n" in cells[0]   # the issuing body, one line
+    total = sum(r["ratings"] for r in store.ranking(pool, 1, since=report.parse_period(
+        q).start, until=report.parse_period(q).end)[0])
+    assert f"tổng cộng {total:,} lượt".replace(",", ".") in text     # 1.205, not 1,205
+    assert any(re.fullmatch(r"\d{1,3},\d\u00a0%", c) for c in cells)  # 86,1 %
+    assert "cb-0" not in text + "".join(cells)                      # no official in it
     out = hailong("province", "report", "--config", str(config.path), "--period", q,
                   "--out", str(tmp_path / "out"), "--no-pdf")
     assert len(out.stdout.split()) == 2
