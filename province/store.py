@@ -143,6 +143,15 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE TABLE login_failures (
             key text PRIMARY KEY, count integer NOT NULL, last_at timestamptz NOT NULL);
     """),
+    # The ranking and SIPAS pages read every commune for a range of days: by day, with
+    # the counts in the index, the last 30 days are read from 1/13 of a year's rows
+    # (an index-only scan) instead of the whole table.
+    ("m005_i12province_by_day", """
+        CREATE INDEX daily_commune_by_day ON daily_commune (day)
+            INCLUDE (commune, n, satisfied, low);
+        CREATE INDEX daily_sipas_by_day ON daily_sipas (day)
+            INCLUDE (commune, factor, answers, satisfied);
+    """),
 )
 
 # Text columns a contact or free text could hide in, were a bug to put one there.
@@ -301,13 +310,12 @@ def ranking(pool: ConnectionPool, minimum: int = 30, since: date | float | None 
     do not count. Read from the day table: about 110,000 rows a year for 300 communes."""
     with pool.connection() as conn:
         rows = conn.execute(
-            "SELECT d.commune, coalesce(max(c.name), ''), sum(d.n)::int, "
-            "sum(d.satisfied)::int, sum(d.low)::int FROM daily_commune d "
-            "LEFT JOIN communes c ON c.id = d.commune "
-            "WHERE d.day >= %s AND d.day < %s GROUP BY d.commune",
+            "SELECT commune, sum(n)::int, sum(satisfied)::int, sum(low)::int "
+            "FROM daily_commune WHERE day >= %s AND day < %s GROUP BY commune",
             [_day(since), _day(until) if until else date(2100, 1, 1)]).fetchall()
-    out = [{"commune": c, "name": name, **_figures(n, s, low, minimum)}
-           for c, name, n, s, low in rows if n]
+    names = commune_names(pool)
+    out = [{"commune": c, "name": names.get(c, ""), **_figures(n, s, low, minimum)}
+           for c, n, s, low in rows if n]
     ranked = sorted((r for r in out if r["enough"]),
                     key=lambda r: (-r["satisfied"], -r["ratings"], r["commune"]))
     return ranked, sorted((r for r in out if not r["enough"]), key=lambda r: r["commune"])
@@ -447,4 +455,9 @@ def seed(pool: ConnectionPool, communes: int, ratings: int, *, seed_value: int =
                 cur.execute("INSERT INTO survey_answers SELECT * FROM seed_answers "
                             "ON CONFLICT DO NOTHING")
             conn.commit()
+        # as autovacuum would leave a store that has been running: the day tables'
+        # visibility map set (index-only scans) and their statistics fresh
+        conn.autocommit = True
+        conn.execute("VACUUM (ANALYZE) daily_commune, daily_official, daily_sipas")
+        conn.autocommit = False
     return total
