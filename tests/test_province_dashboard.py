@@ -386,3 +386,31 @@ def test_survey_answers_reach_the_province_through_the_real_forwarder(tmp_path, 
     got = sipas.from_counts(counts["xa-s"])
     assert held == 200 and got["overall"] == 68.0
     assert {f: v["index"] for f, v in got["factors"].items()} == BY_HAND
+
+
+def test_ratings_stored_before_the_day_tables_are_counted_into_them(pg):
+    """A province store from before the dashboard: the migration fills the day tables
+    from the ratings it already holds; ingest then adds to them."""
+    from province import store
+    saved = store.MIGRATIONS
+    store.MIGRATIONS = saved[:1]
+    try:
+        pool = store.connect(pg.url)
+        with pool.connection() as conn:
+            conn.execute("INSERT INTO ratings (id, commune, kiosk, counter, official, score, "
+                         "scale, occurred_at, suspect) SELECT gen_random_uuid(), 'xa-cu', "
+                         "'k1', 'q1', 'cb-01', 1 + i % 4, 4, now() - interval '1 hour', "
+                         "i % 10 = 0 FROM generate_series(1, 50) i")
+            conn.commit()
+        pool.close()
+    finally:
+        store.MIGRATIONS = saved
+    pool = store.connect(pg.url)
+    try:
+        add(pool, "xa-cu", [record("xa-cu", i, score=4) for i in range(10)])
+        with pool.connection() as conn:
+            assert conn.execute("SELECT sum(n), sum(satisfied), sum(low), sum(suspect) FROM "
+                                "daily_commune").fetchone() == (55, 32, 10, 5)
+            assert conn.execute("SELECT sum(n) FROM daily_official").fetchone() == (55,)
+    finally:
+        pool.close()
