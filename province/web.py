@@ -124,12 +124,16 @@ def create_app(config, pool) -> Flask:
                                            request.form.get("password", "")[:256],
                                            request.remote_addr or "")
         if user is None:
+            log.warning("failed province login for %r from %s%s", request.form.get(
+                "username", "")[:64], request.remote_addr, " (waiting)" if wait else "")
             error = (f"Thử lại sau {math.ceil(wait)} giây · try again in "
                      f"{math.ceil(wait)} s" if wait else
                      "Sai tên đăng nhập hoặc mật khẩu · wrong username or password")
             return render_template("login.html", error=error, next=request.form.get(
                 "next", ""), province=config.province.name), (429 if wait else 401)
         token, _ = accounts.start_session(pool, user, config.web.session_hours)
+        log.info("province login: %s (%s) from %s", user.username, user.role,
+                 request.remote_addr)
         resp = make_response(redirect(_safe_next(request.form.get("next"))))
         resp.set_cookie(COOKIE, token, httponly=True, samesite="Lax",
                         secure=config.web.secure_cookies,
