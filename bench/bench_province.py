@@ -286,6 +286,7 @@ def main() -> None:
                 figures["drain_ratings_per_s"] = round(args.ratings / drain)
                 figures.update(simulate(pport, sim_passwords, args.sim_ratings))
                 figures.update(commune_ingest(commune.port, "xa-bench", args.commune_ratings))
+                print("so far:", json.dumps(figures), flush=True)
             finally:
                 for p in procs:
                     p.terminate()
@@ -300,6 +301,7 @@ def main() -> None:
         figures["seed_ratings"] = args.seed_communes * args.seed_ratings
         figures["seed_s"] = round(time.monotonic() - started, 1)
         figures["seed_ratings_per_s"] = round(figures["seed_ratings"] / figures["seed_s"])
+        print("so far:", json.dumps(figures), flush=True)  # a long run's figures so far
         hailong("province", "add-user", "--config", str(pconf), "--role", "province-admin",
                 "--password", "bench-password", "bench.admin")
         from province.config import load_province_config
@@ -311,6 +313,7 @@ def main() -> None:
                 figures["startup_s"] = round(wait_for_web(web_port), 2)
                 seeded = [f"xa-demo-{i + 1:03d}" for i in range(args.seed_communes)]
                 figures.update(pages(web_port, args.page_runs, seeded))
+                print("so far:", json.dumps(figures), flush=True)
             finally:
                 proc.terminate()
                 proc.wait(timeout=20)
