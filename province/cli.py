@@ -121,9 +121,11 @@ def add_commune(config, commune: str, name: str, rotate: bool) -> None:
               help="made-up communes to fill")
 @click.option("--ratings", type=click.IntRange(1, 10_000_000), default=1000,
               show_default=True, help="ratings per commune")
+@click.option("--days", type=click.IntRange(1, 3660), default=400, show_default=True,
+              help="spread over the last DAYS days")
 @user_errors
 @_load
-def seed(config, communes: int, ratings: int) -> None:
+def seed(config, communes: int, ratings: int, days: int) -> None:
     """Fill the store with made-up ratings (COPY) for demos and benchmarks."""
     import time
 
@@ -131,9 +133,71 @@ def seed(config, communes: int, ratings: int) -> None:
     pool = _pool(config)
     started = time.monotonic()
     with contextlib.closing(pool):
-        n = store.seed(pool, communes, ratings)
+        n = store.seed(pool, communes, ratings, days=days)
     click.echo(f"seeded {n} ratings across {communes} communes in "
                f"{time.monotonic() - started:.1f} s")
 
 
-COMMANDS = (run, stats, add_commune, seed)
+@province.command("add-user")
+@config_option
+@click.argument("username")
+@click.option("--role", type=click.Choice(["province-admin", "viewer"]), required=True,
+              help="viewer: communes only; province-admin: also officials' figures (by id)")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="at least 8 characters (asked when not given)")
+@user_errors
+@_load
+def add_user(config, username: str, role: str, password: str) -> None:
+    """Create a province dashboard account (or set a new password and role)."""
+    from province import accounts
+    pool = _pool(config)
+    with contextlib.closing(pool):
+        try:
+            user = accounts.add_user(pool, username, role, password)
+        except accounts.AccountError as e:
+            raise click.ClickException(str(e)) from None
+    click.echo(f"user {user.username}: role {user.role}")
+
+
+@province.command()
+@config_option
+@click.option("--period", required=True, help="2026-Q3, 2026-6M, 2026-9M, 2026, or an "
+              "official period such as bc-2026-Q3")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=".",
+              show_default=True, help="folder to write the files into")
+@click.option("--pdf/--no-pdf", default=True, show_default=True,
+              help="also the PDF (LibreOffice)")
+@user_errors
+@_load
+def report(config, period: str, out_dir: str, pdf: bool) -> None:
+    """Write the province's period report: XLSX and DOCX (and PDF) ranking communes
+    with counts, satisfaction and SIPAS indices."""
+    from pathlib import Path
+
+    from server.reports.figures import PeriodError
+
+    from province import report as rep
+    try:
+        p = rep.parse_period(period)
+    except PeriodError as e:
+        raise click.ClickException(str(e)) from None
+    pool = _pool(config)
+    with contextlib.closing(pool):
+        data = rep.build(pool, p, config.web.min_ratings)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {"xlsx": rep.xlsx(data, config.province.name),
+               "docx": rep.docx(data, config.province.name)}
+    if pdf:
+        from server.reports.pdf import PdfError, convert
+        try:
+            written["pdf"] = convert(written["docx"])
+        except PdfError as e:
+            raise click.ClickException(str(e)) from None
+    for ext, body in written.items():
+        path = folder / rep.file_name(data, ext)
+        path.write_bytes(body)
+        click.echo(str(path))
+
+
+COMMANDS = (run, stats, add_commune, add_user, seed, report)

@@ -18,11 +18,18 @@ PROVINCE_SERVER_SETTINGS: tuple[Setting, ...] = (
     Setting("ingest", "max_batch_messages", int, 64, "forwarded messages stored per "
             "transaction", minimum=1, maximum=1000),
     Setting("web", "host", str, "127.0.0.1", "address the province dashboard listens on "
-            "(it has no login yet: keep it on 127.0.0.1 or behind a proxy that asks one)"),
+            "(behind a TLS proxy when it is reached across a network)"),
     Setting("web", "port", int, 8090, "port of the province dashboard; 0: no dashboard",
             minimum=0, maximum=65535),
     Setting("web", "min_ratings", int, 30, "ratings a commune needs in the period to be "
-            "ranked (fewer say too little)", minimum=1),
+            "ranked, a month or quarter of its trend to show shares, a SIPAS factor "
+            "to show an index (fewer say too little)", minimum=1),
+    Setting("web", "min_official_ratings", int, 30, "ratings an official needs in the "
+            "period before a province-admin sees that official's figures", minimum=5),
+    Setting("web", "session_hours", float, 8.0, "how long a dashboard login lasts",
+            minimum=0.1, maximum=720),
+    Setting("web", "secure_cookies", bool, False, "mark the session cookie Secure (set "
+            "it when the dashboard is served over HTTPS)"),
     Setting("broker_files", "dir", Path, "broker", "folder where `hailong province "
             "add-commune` writes the province broker's passwd and acl files (relative to "
             "this file)"),

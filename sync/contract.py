@@ -428,6 +428,13 @@ class ForwardedRating(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     reasons: Annotated[list[Code], msgspec.Meta(max_length=12)] = []
     time_source: Code | None = None
     suspect: bool = False           # flagged by the kiosk or the commune's own rules
+    # The SIPAS survey answers given after this rating (issue 12): question and factor
+    # codes and levels only, never text. UNSET (not []) so that a rating without a
+    # survey encodes exactly as before and an old province keeps accepting it; one with
+    # answers is refused by an old province ("invalid: Object contains unknown field
+    # `survey`"), named in its ack as rejected.
+    survey: Annotated[list[SurveyAnswer], msgspec.Meta(max_length=12)] | msgspec.UnsetType \
+        = msgspec.UNSET
 
 
 class ForwardBatch(msgspec.Struct, forbid_unknown_fields=True):

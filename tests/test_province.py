@@ -80,7 +80,7 @@ def test_forwarded_record_is_the_allow_list_only(tmp_path):
     assert forward.backlog(db.conn) == 19
     assert set(contract.ForwardedRating.__struct_fields__) == {
         "id", "commune", "kiosk", "counter", "score", "scale", "occurred_at", "official",
-        "reasons", "time_source", "suspect"}
+        "reasons", "time_source", "suspect", "survey"}   # survey: codes and levels only
 
 
 def test_ratings_stored_before_the_upgrade_are_queued_too(tmp_path):
@@ -297,19 +297,27 @@ def test_province_dashboard_ranks_communes_with_a_minimum(tmp_path, pg):
                                   environ={"HAILONG_BROKER_PASSWORD": "x"})
     pool = store.connect(pg.url)
     try:
-        store.seed(pool, 3, 200)
+        store.seed(pool, 2, 200, days=300)
+        import uuid
         with pool.connection() as conn:   # one commune with too few to rank
-            conn.execute("DELETE FROM ratings WHERE id IN (SELECT id FROM ratings WHERE "
-                         "commune = 'xa-demo-003' LIMIT 185)")
-        ranked, too_few = store.ranking(pool, 30, since=time.time() - 400 * 86400)
-        page = create_app(config, pool).test_client().get("/?days=365").get_data(
-            as_text=True)
+            store.add_ratings(conn, "xa-demo-003", [contract.ForwardedRating(
+                id=str(uuid.uuid4()), commune="xa-demo-003", kiosk="k1", counter="q1",
+                score=4, scale=4, occurred_at=time.time() - 60) for _ in range(15)])
+            conn.commit()
+        ranked, too_few = store.ranking(pool, 30, since=time.time() - 366 * 86400)
+        from province import accounts
+        accounts.add_user(pool, "an", "viewer", "mat-khau-an")
+        web = create_app(config, pool).test_client()
+        web.post("/login", data={"username": "an", "password": "mat-khau-an"},
+                 headers={"Origin": "http://localhost"})
+        page = web.get("/?days=365").get_data(as_text=True)
     finally:
         pool.close()
     assert [r["commune"] for r in too_few] == ["xa-demo-003"]
     assert len(ranked) == 2 and ranked[0]["satisfied"] >= ranked[1]["satisfied"]
     assert page.index(ranked[0]["commune"]) < page.index(ranked[1]["commune"])
-    assert "xa-demo-003 (15)" in page and "Xếp hạng" in page
+    n = too_few[0]["ratings"]
+    assert f'xa-demo-003</a> ({n})' in page and "Xếp hạng" in page
 
 
 def test_user_errors_are_one_line(tmp_path):

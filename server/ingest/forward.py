@@ -120,15 +120,33 @@ _SELECT = ("SELECT o.seq, r.id, r.commune, r.kiosk, r.counter, r.score, r.scale,
            "WHERE o.seq > ? ORDER BY o.seq LIMIT ?")
 
 
-def forwarded(row) -> contract.ForwardedRating:
-    """The allow-list, field by field (never the row as a whole)."""
+def survey_answers(conn, ids: list[str]) -> dict[str, list[contract.SurveyAnswer]]:
+    """The SIPAS answers of these ratings: codes and levels only (no text is stored
+    with them anyway)."""
+    out: dict[str, list[contract.SurveyAnswer]] = {}
+    if not ids:
+        return out
+    marks = ",".join("?" * len(ids))
+    for rid, q, factor, level, scale in conn.execute(
+            "SELECT rating_id, question, factor, level, scale FROM survey_answers "
+            f"WHERE rating_id IN ({marks}) ORDER BY rating_id, question", ids):
+        out.setdefault(rid, []).append(contract.SurveyAnswer(q=q, factor=factor,
+                                                             level=level, scale=scale))
+    return out
+
+
+def forwarded(row, answers: list[contract.SurveyAnswer] | None = None
+              ) -> contract.ForwardedRating:
+    """The allow-list, field by field (never the row as a whole). ``answers``: the
+    rating's SIPAS answers; none leaves the field out, so an old province accepts it."""
     _, rid, commune, kiosk, counter, score, scale, occurred_at, official, reasons, \
         source, suspect, flagged = row
     return contract.ForwardedRating(
         id=rid, commune=commune, kiosk=kiosk, counter=counter, score=score, scale=scale,
         occurred_at=occurred_at, official=official,
         reasons=[r for r in json.loads(reasons or "[]") if isinstance(r, str)],
-        time_source=source, suspect=bool(suspect or flagged))
+        time_source=source, suspect=bool(suspect or flagged),
+        **({"survey": answers} if answers else {}))
 
 
 class Forwarder:
@@ -250,8 +268,13 @@ class Forwarder:
             return False
         self._batch_no += 1
         batch = f"f{self._run}-{self._batch_no}"
-        records = [forwarded(r) for r in rows]
+        answers = survey_answers(self.db.conn, [r[1] for r in rows])
+        records = [forwarded(r, answers.get(r[1])) for r in rows]
         payload = contract.encode_forward_batch(batch, records)
+        while len(payload) > contract.MAX_BATCH_BYTES and len(records) > 1:
+            # survey answers make records longer: fewer per message, never refused
+            rows, records = rows[:len(rows) // 2], records[:len(records) // 2]
+            payload = contract.encode_forward_batch(batch, records)
         self.client.publish(contract.province_topic(self.username, "ratings"), payload, qos=1)
         self._cursor = rows[-1][0]
         self._inflight[batch] = ({r.id for r in records},
