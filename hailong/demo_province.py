@@ -90,15 +90,22 @@ def province_broker(folder: Path, port: int) -> LocalBroker:
     return LocalBroker(folder, port=port, conf=conf)
 
 
+# The province dashboard's demo login: the Department of Home Affairs' admin, who also
+# sees officials' figures (by id); ``hailong province add-user`` makes real ones.
+PROVINCE_LOGIN = ("sonoivu", "hailong-demo")
+
+
 def enrol(config_path: Path, communes: list[tuple[str, str]]) -> dict[str, str]:
     """Each commune's account on the province broker, as ``hailong province
-    add-commune --rotate`` gives it (a new password every run: the last is not kept)."""
-    from province import store
+    add-commune --rotate`` gives it (a new password every run: the last is not kept),
+    and the province dashboard's demo login."""
+    from province import accounts, store
     from province.brokerfiles import add_commune
     from province.config import load_province_config
     config = load_province_config(config_path)
     pool = store.connect(config.store.url, 1)
     try:
+        accounts.add_user(pool, PROVINCE_LOGIN[0], "province-admin", PROVINCE_LOGIN[1])
         return {c: add_commune(config, pool, c, name, rotate=True) for c, name in communes}
     finally:
         pool.close()
@@ -173,7 +180,7 @@ def run_province(folder: Path, *, communes: int, kiosks: int, every: float,
         for c in running:
             click.echo(f"  {c.id:<14} http://127.0.0.1:{c.web_port}/  login {c.login[0]} / "
                        f"{c.login[1]}")
-        click.echo(f"  {'province':<14} http://127.0.0.1:{web}/  (no login: it listens on "
-                   "127.0.0.1 only)")
+        click.echo(f"  {'province':<14} http://127.0.0.1:{web}/  login {PROVINCE_LOGIN[0]} / "
+                   f"{PROVINCE_LOGIN[1]}")
         click.echo("Ctrl-C stops everything.")
         run_citizens(running, every, duration, stop)

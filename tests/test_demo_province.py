@@ -90,7 +90,12 @@ def test_demo_province_two_communes(tmp_path):
                    timeout=120, interval=2, message="both communes' live ratings forwarded")
         held = figures()
         assert held["contacts"] == 0 and held["ratings"] == held["distinct_ids"], held
-        page = requests.get(urls["province"] + "?days=365", timeout=10).text
+        assert "login sonoivu / hailong-demo" in text
+        province = requests.Session()  # the province dashboard asks for a login too
+        province.post(urls["province"] + "login", timeout=10, headers={
+            "Origin": urls["province"].rstrip("/")},
+            data={"username": "sonoivu", "password": "hailong-demo"}).raise_for_status()
+        page = province.get(urls["province"] + "?days=365", timeout=10).text
         assert "xa-an-phu" in page and "xa-binh-minh" in page
         for c in ("xa-an-phu", "xa-binh-minh"):
             assert requests.get(urls[c] + "login", timeout=10).status_code == 200

@@ -444,8 +444,8 @@ def test_the_ingest_callback_never_waits_for_a_rebuild(tmp_path):
         assert rollup.catch_up(store.db.conn) == 1
         assert figures.summary(store.db.conn, QUARTER)["count"] + \
             figures.summary(store.db.conn, QUARTER)["suspect"] == \
-            store.db.conn.execute(f"SELECT count(*) FROM ratings WHERE occurred_at >= ? "
-                                  f"AND occurred_at < ?", [day_start(QUARTER.start),
+            store.db.conn.execute("SELECT count(*) FROM ratings WHERE occurred_at >= ? "
+                                  "AND occurred_at < ?", [day_start(QUARTER.start),
                                                            day_start(QUARTER.end)]
                                   ).fetchone()[0]
 
