@@ -236,11 +236,19 @@ def add_ratings(conn, commune: str, records: list[contract.ForwardedRating]
                 ) -> tuple[list[str], list[contract.Rejection]]:
     """Store one commune's batch (inside the caller's transaction), with the SIPAS
     answers each rating carries. A record naming another commune than its topic (the
-    broker account) is refused."""
+    broker account) is refused, and so is an id the province holds for another commune
+    (a conflict: acking it would tell this commune its rating is held)."""
     stored, rejected, rows, answers = [], [], [], []
+    elsewhere = {str(row[0]) for row in conn.execute(
+        "SELECT id FROM ratings WHERE id = ANY(%s::uuid[]) AND commune <> %s",
+        [[r.id for r in records], commune])}
     for r in records:
         if r.commune != commune:
             rejected.append(contract.Rejection(r.id, "wrong-commune"))
+            continue
+        if r.id.lower() in elsewhere:
+            log.warning("rating %s from %s is held for another commune", r.id, commune)
+            rejected.append(contract.Rejection(r.id, "conflict"))
             continue
         if r.score > r.scale or _survey_problem(r):
             rejected.append(contract.Rejection(r.id, "invalid"))

@@ -50,6 +50,9 @@ def stats(config_path: str, as_json: bool) -> None:
     click.echo("  by score: " + ", ".join(f"{s}: {n}" for s, n in figures["by_score"].items()))
     if figures.get("forward_backlog"):  # issue 12
         click.echo(f"waiting for the province's ack: {figures['forward_backlog']}")
+    if figures.get("forward_refused"):
+        click.echo(f"refused by the province, kept: {figures['forward_refused']} "
+                   "(hailong server forward-retry sends them again)")
     if figures["rejected"]:
         click.echo(f"rejected input {figures['rejected']}: " + ", ".join(
             f"{r} {n}" for r, n in figures["rejected_by_reason"].items()))
@@ -63,6 +66,7 @@ COMMAND_MODULES = (
     "server.ingest.feed_cli",        # integration tokens for the transaction feed (issue 9)
     "server.ingest.door_cli",        # ratings held back by the server's own rules (issue 8)
     "server.ingest.sipas_cli",       # SIPAS survey indices (issue 12)
+    "server.ingest.forward_cli",     # ratings the province refused, sent again (issue 12)
 )
 for _module in COMMAND_MODULES:
     for _command in importlib.import_module(_module).COMMANDS:

@@ -266,6 +266,16 @@ def test_fleet_page_shows_the_province_backlog(tmp_path):
     login(client, "technician")
     page = client.get("/fleet").get_data(as_text=True)
     assert 'id="forward-backlog">7<' in page.replace("\n", "")
+    assert "forward-refused" not in page
+    from server.ingest.store import connect
+    db = connect(config.store)
+    with db.conn:  # the province refused two: kept, shown apart with what to do
+        db.conn.execute("UPDATE forward_outbox SET refused = 'invalid' WHERE seq IN "
+                        "(SELECT seq FROM forward_outbox ORDER BY seq LIMIT 2)")
+    db.close()
+    page = client.get("/fleet").get_data(as_text=True).replace("\n", "")
+    assert 'id="forward-backlog">5<' in page and "invalid 2" in page
+    assert "hailong server forward-retry" in page
 
 
 def test_example_province_config_loads_and_bad_ones_say_why(tmp_path):
@@ -332,3 +342,65 @@ def test_user_errors_are_one_line(tmp_path):
     assert "cannot use the province store" in out.stderr and "Traceback" not in out.stderr
     out = hailong("province", "add-commune", "--config", str(conf), "Bad Id", check=False)
     assert out.returncode == 1 and "is not a commune id" in out.stderr
+
+
+# --- refusals: kept at the commune, never taken as stored at the province -------------------
+
+def test_a_refused_rating_is_kept_and_sent_again_by_forward_retry(tmp_path):
+    """A rating the province refuses (an older province that does not know the survey
+    field) stays in the outbox, marked with the reason, out of the backlog that is sent,
+    shown in stats, and ``server forward-retry`` queues it again behind the backlog. The
+    old forwarder deleted it: once the province was upgraded it never arrived."""
+    from server.config import load_server_config
+    from server.ingest import forward
+    conf, store = commune_conf(tmp_path, "xa-a", 1883, 1883, "pw")
+    assert fill_commune(store, "xa-a", 5, seed=7) == 5
+    forwarder = forward.Forwarder(load_server_config(conf))
+    try:
+        rows = forwarder.db.conn.execute(forward._SELECT, [0, 10]).fetchall()
+        refused, stored = rows[0][1], [r[1] for r in rows[1:3]]
+        forwarder._acks.put(contract.ForwardAck(v=1, batch="b1", stored=stored, rejected=[
+            contract.Rejection(refused, "invalid")]))
+        forwarder._take_acks()
+        conn = forwarder.db.conn
+        assert forward.backlog(conn) == 2 and forward.refused(conn) == {"invalid": 1}
+        waiting = {r[1] for r in conn.execute(forward._SELECT, [0, 10]).fetchall()}
+        assert refused not in waiting and len(waiting) == 2   # not re-sent in a loop
+        last_seq = max(r[0] for r in rows)
+    finally:
+        forwarder.db.close()
+    stats = json.loads(hailong("server", "stats", "--config", str(conf), "--json").stdout)
+    assert stats["forward_backlog"] == 2 and stats["forward_refused"] == 1
+    out = hailong("server", "forward-retry", "--config", str(conf)).stdout
+    assert "queued again: 1 (refused as: invalid 1)" in out
+    with sqlite3.connect(store) as conn:
+        again = conn.execute(forward._SELECT, [last_seq, 10]).fetchall()  # behind the cursor
+        assert [r[1] for r in again] == [refused]
+        assert forward.backlog(conn) == 3 and forward.refused(conn) == {}
+
+
+def test_an_id_held_for_another_commune_is_refused_not_acked(pg):
+    """Two communes sending one rating id (a copied SD card, a forged record): the
+    province kept the first and acked the second as stored, so the second commune
+    believed the province held its rating. Now the second is refused as a conflict."""
+    from province import store
+    pool = store.connect(pg.url)
+    try:
+        store.migrate(pool)
+        first = contract.ForwardedRating(
+            id="0b6f3c1e-5a7d-4b8e-9f10-112233445566", commune="xa-a", kiosk="k1",
+            counter="q1", score=5, scale=5, occurred_at=time.time() - 60)
+        other = contract.ForwardedRating(**{**{f: getattr(first, f) for f in
+                                               first.__struct_fields__}, "commune": "xa-b",
+                                            "score": 1})
+        with pool.connection() as conn:
+            assert store.add_ratings(conn, "xa-a", [first]) == ([first.id], [])
+        with pool.connection() as conn:
+            stored, rejected = store.add_ratings(conn, "xa-b", [other])
+        assert stored == [] and rejected == [contract.Rejection(first.id, "conflict")]
+        with pool.connection() as conn:  # a re-send by its own commune is still a no-op
+            assert store.add_ratings(conn, "xa-a", [first]) == ([first.id], [])
+        figures = store.stats(pool)
+        assert figures["by_commune"] == {"xa-a": 1} and figures["ratings"] == 1
+    finally:
+        pool.close()

@@ -21,6 +21,10 @@ personal data.
   reconnect. The province stores by rating id, so a duplicate is a no-op there. The
   outbox is in the commune's own store (SQLite or PostgreSQL), so a province unreachable for days is a
   backlog, drained when it comes back.
+* **A refusal is kept, not dropped.** A rating the province refuses (an older province
+  that does not know a field yet, a record it finds invalid) stays in the outbox marked
+  ``refused`` with the reason: not re-sent in a loop, shown on the fleet page, and sent
+  again by ``hailong server forward-retry`` once the province is upgraded or fixed.
 """
 
 from __future__ import annotations
@@ -105,19 +109,46 @@ def m002_i12province_forget_deleted(db: sqlite_utils.Database) -> None:
                "DELETE FROM forward_outbox WHERE rating_id = OLD.id; END")
 
 
+@migrations()
+def m003_i12province_keep_refused(db: sqlite_utils.Database) -> None:
+    # the province's reason, for a rating it refused: kept until forward-retry
+    db.execute("ALTER TABLE forward_outbox ADD COLUMN refused TEXT")
+
+
 def backlog(conn) -> int:
-    """Ratings stored here and not yet acked by the province."""
-    return conn.execute("SELECT count(*) FROM forward_outbox").fetchone()[0]
+    """Ratings stored here and not yet acked by the province (and not refused by it)."""
+    return conn.execute("SELECT count(*) FROM forward_outbox "
+                        "WHERE refused IS NULL").fetchone()[0]
 
 
 def oldest_waiting(conn) -> float | None:
-    return conn.execute("SELECT min(queued_at) FROM forward_outbox").fetchone()[0]
+    return conn.execute("SELECT min(queued_at) FROM forward_outbox "
+                        "WHERE refused IS NULL").fetchone()[0]
+
+
+def refused(conn) -> dict[str, int]:
+    """Ratings the province refused, by its reason (kept here until forward-retry)."""
+    rows = conn.execute("SELECT refused, count(*) FROM forward_outbox WHERE refused "
+                        "IS NOT NULL GROUP BY refused").fetchall()
+    return {reason: n for reason, n in sorted(rows)}
+
+
+def retry_refused(conn) -> int:
+    """Queue every refused rating again, behind the backlog (new sequence numbers, so a
+    running forwarder picks them up where it is). Inside the caller's transaction."""
+    ids = [r[0] for r in conn.execute("SELECT rating_id FROM forward_outbox WHERE refused "
+                                      "IS NOT NULL ORDER BY seq").fetchall()]
+    conn.executemany("DELETE FROM forward_outbox WHERE rating_id = ?", [(i,) for i in ids])
+    now = time.time()
+    conn.executemany("INSERT INTO forward_outbox (rating_id, queued_at) VALUES (?, ?)",
+                     [(i, now) for i in ids])
+    return len(ids)
 
 
 _SELECT = ("SELECT o.seq, r.id, r.commune, r.kiosk, r.counter, r.score, r.scale, "
            "r.occurred_at, r.official, r.reasons, r.time_source, r.suspect, r.flagged "
            "FROM forward_outbox o JOIN ratings r ON r.id = o.rating_id "
-           "WHERE o.seq > ? ORDER BY o.seq LIMIT ?")
+           "WHERE o.seq > ? AND o.refused IS NULL ORDER BY o.seq LIMIT ?")
 
 
 def survey_answers(conn, ids: list[str]) -> dict[str, list[contract.SurveyAnswer]]:
@@ -284,20 +315,23 @@ class Forwarder:
 
     def _take_acks(self) -> None:
         done: list[str] = []
+        refusals: list[tuple[str, str]] = []
         while True:
             try:
                 ack = self._acks.get_nowait()
             except queue.Empty:
                 break
             done += ack.stored
-            for rej in ack.rejected:  # refused for good by the province: log, do not loop
+            for rej in ack.rejected:  # kept, marked: not re-sent until forward-retry
                 log.warning("the province refused rating %s: %s", rej.id, rej.reason)
-                done.append(rej.id)
+                refusals.append((rej.reason, rej.id))
             self._inflight.pop(ack.batch, None)
-        if not done:
+        if not done and not refusals:
             return
         with immediate(self.db):
             self.db.conn.executemany("DELETE FROM forward_outbox WHERE rating_id = ?",
                                      [(i,) for i in done])
-        self.acked += len(done)
+            self.db.conn.executemany("UPDATE forward_outbox SET refused = ? "
+                                     "WHERE rating_id = ?", refusals)
+        self.acked += len(done) + len(refusals)
         self._timeout = self.config.province.ack_timeout  # it answers again

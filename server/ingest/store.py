@@ -313,6 +313,7 @@ def stats(db: sqlite_utils.Database) -> dict:
         "quarantined": q("SELECT count(*) FROM quarantine").fetchone()[0],
         "placement_due": clock.placement_due(db.conn),
         "forward_backlog": _forward_backlog(db.conn),  # issue 12: not yet acked by the province
+        "forward_refused": _forward_refused(db.conn),  # refused by it, kept for forward-retry
         "kiosks": {row[0]: {"online": bool(row[1]), "last_seen": row[2]} for row in sorted(
             q("SELECT id, online, last_seen FROM kiosks").fetchall())},
     }
@@ -321,3 +322,8 @@ def stats(db: sqlite_utils.Database) -> dict:
 def _forward_backlog(conn) -> int:
     from server.ingest.forward import backlog
     return backlog(conn)
+
+
+def _forward_refused(conn) -> int:
+    from server.ingest.forward import refused
+    return sum(refused(conn).values())

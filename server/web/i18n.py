@@ -290,6 +290,10 @@ WORDS.update({  # issue 12: forwarding to the province, on the fleet page
     "forward_title": ("Chuyển lên tỉnh", "Forwarding to the province"),
     "forward_backlog": ("Đánh giá chờ tỉnh xác nhận", "Ratings awaiting the province's ack"),
     "forward_oldest": ("Chờ lâu nhất từ", "Waiting since"),
+    "forward_refused": ("Tỉnh từ chối, giữ lại chờ gửi lại",
+                        "Refused by the province, kept to send again"),
+    "forward_retry": ("sau khi tỉnh nâng cấp, gửi lại bằng",
+                      "once the province is upgraded, send them again with"),
     "forward_off": ("Chưa bật ([province] enabled = false)",
                     "Not turned on ([province] enabled = false)"),
 })

@@ -376,6 +376,7 @@ def fleet():
     return render_template("fleet.html", rows=fleet_rows(), now=time.time(),
                            forward_backlog=forward.backlog(g.db),
                            forward_oldest=forward.oldest_waiting(g.db),
+                           forward_refused=forward.refused(g.db),
                            forward_on=current_app.config["HAILONG"].province.enabled)
 
 
