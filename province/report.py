@@ -16,7 +16,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.shared import Cm, Pt
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from hailong import sipas
@@ -106,21 +106,9 @@ def xlsx(data: dict, province_name: str) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "Xếp hạng"
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-
-    def head(sheet, cells: list[str]) -> None:
-        sheet.append(cells)
-        for cell in sheet[sheet.max_row]:
-            cell.font, cell.fill = bold, fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-
-    def row(sheet, values: list, formats: list[str | None]) -> None:
-        sheet.append(values)
-        for cell, fmt in zip(sheet[sheet.max_row], formats):
-            if fmt:
-                cell.number_format = fmt
-
     INT, PCT = files.INT, files.PCT
+    bold = Font(bold=True)
+    head, row = files.head, files.row
     ws.append([f"{province_name}: {TITLE.lower()} — {data['label']}".lstrip(": ")])
     ws["A1"].font = Font(bold=True, size=13)
     ws.append([f"Kỳ báo cáo {files.span(data)}; số liệu tính đến ngày "

@@ -62,25 +62,31 @@ def _name(dim: str, row: dict) -> str:
 
 # --- XLSX ------------------------------------------------------------------------------
 
+HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+def head(sheet, cells: list[str]) -> None:
+    """A header row: bold on the report's light blue, wrapped (the province's too)."""
+    sheet.append(cells)
+    for cell in sheet[sheet.max_row]:
+        cell.font, cell.fill = Font(bold=True), HEAD_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def row(sheet, values: list, formats: list[str | None]) -> None:
+    """A data row, each cell in its number format (INT, PCT, or None for text)."""
+    sheet.append(values)
+    for cell, fmt in zip(sheet[sheet.max_row], formats):
+        if fmt:
+            cell.number_format = fmt
+
+
 def xlsx(data: dict, commune_name: str) -> bytes:
     data, commune_name = textsafe.clean(data), textsafe.clean_text(commune_name)  # issue 8
     wb = Workbook()
     ws = wb.active
     ws.title = "Tổng hợp"
     bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDEBF7")
-
-    def head(sheet, cells: list[str]) -> None:
-        sheet.append(cells)
-        for cell in sheet[sheet.max_row]:
-            cell.font, cell.fill = bold, fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-
-    def row(sheet, values: list, formats: list[str | None]) -> None:
-        sheet.append(values)
-        for cell, fmt in zip(sheet[sheet.max_row], formats):
-            if fmt:
-                cell.number_format = fmt
 
     s = data["summary"]
     ws.append([f"{commune_name}: {TITLE.lower()} — {data['label']}"])
