@@ -196,7 +196,13 @@ def _parents_first(conn, tables: set[str]) -> list[str]:
         if child in graph and parent in graph and child != parent:
             graph[child].add(parent)
     ts = graphlib.TopologicalSorter(graph)
-    return list(ts.static_order())
+    ts.prepare()
+    order: list[str] = []
+    while ts.is_active():  # by name within each step: the same listing every time
+        ready = sorted(ts.get_ready())
+        order += ready
+        ts.done(*ready)
+    return order
 
 
 def _copy_table(source: sqlite3.Connection, conn, table: str, dst: list[str],
