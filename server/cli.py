@@ -67,6 +67,7 @@ COMMAND_MODULES = (
     "server.ingest.door_cli",        # ratings held back by the server's own rules (issue 8)
     "server.ingest.sipas_cli",       # SIPAS survey indices (issue 12)
     "server.ingest.forward_cli",     # ratings the province refused, sent again (issue 12)
+    "server.ingest.copy_cli",        # a SQLite store copied into PostgreSQL (issue 12)
 )
 for _module in COMMAND_MODULES:
     for _command in importlib.import_module(_module).COMMANDS:
