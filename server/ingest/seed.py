@@ -143,8 +143,8 @@ def seed(db, count: int, *, days: int = 365, seed_value: int = 1,
             if domain.is_low(score, SCALE) and rng.random() < 0.3 and now - t < 20 * 86400:
                 contacts.append((rid, f"09{rng.randrange(10**8):08d}",
                                  "Tôi đồng ý để UBND xã gọi lại về đánh giá này.", t))
-            if survey_share and rng.random() < survey_share:
-                # a separate generator: the ratings stay those of the same seed without it
+            if survey_share and survey_rng.random() < survey_share:
+                # a generator of its own: the same seed gives the same ratings, answers or not
                 odds = 1.0 if domain.is_satisfied(score, SCALE) else 0.5
                 for q in sipas.DEFAULT_QUESTIONS:
                     good = survey_rng.random() < survey_lean[q.factor] * odds
