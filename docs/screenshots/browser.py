@@ -51,10 +51,13 @@ def login(driver, base: str, username: str, password: str, *, go: bool = True,
 def save_page(driver, out: Path, width: int) -> None:
     """The page open now, ``width`` wide and as tall as it is at that width (at least a
     screen, at most TALLEST), saved to ``out``; the window is a desktop's again after."""
-    driver.set_window_size(width, 800)
-    height = driver.execute_script("return document.documentElement.scrollHeight")
     screen = DESKTOP[1] if width > 500 else PHONE_HEIGHT
-    driver.set_window_size(width, min(max(height, screen), TALLEST))
+    driver.set_window_size(width, screen)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    # The window's size counts the browser's own bars (143 px in headless Chromium),
+    # the screenshot only the page: without them a long page came out cut at the foot.
+    bars = driver.execute_script("return window.outerHeight - window.innerHeight")
+    driver.set_window_size(width, min(max(height + bars, screen), TALLEST))
     time.sleep(0.2)  # the resize's layout and the charts' redraw
     driver.save_screenshot(str(out))
     print("saved", out.name)
