@@ -135,10 +135,12 @@ class Commune:
 def start_commune(stack: contextlib.ExitStack, folder: Path, commune: str, kiosks: int, *,
                   name: str = COMMUNE_NAME, web_port: int = 0, extra: str = "",
                   screen: bool | None = None, seed_ratings: int | None = None,
-                  seed_value: int = 1, before_start=None) -> Commune:
+                  seed_value: int = 1, seed_options: dict | None = None,
+                  before_start=None) -> Commune:
     """Start one commune under ``folder`` (its broker's lifetime tied to ``stack``).
     ``extra``: more server config (the [province] section); ``seed_ratings``: a year of
-    made-up ratings in a new store (None: prepare_demo's default); ``before_start``:
+    made-up ratings in a new store (None: prepare_demo's default), ``seed_options`` the
+    commune's character for them (server/ingest/seed.py's seed); ``before_start``:
     called with the server's config file before any process starts."""
     from kiosk.config import load_kiosk_config
     from kiosk.recorder import Recorder
@@ -154,7 +156,7 @@ def start_commune(stack: contextlib.ExitStack, folder: Path, commune: str, kiosk
     server_conf.write_text(server_toml(commune=commune, store="server.db", port=broker.port,
                                        web_port=web_port, name=name, extra=extra))
     if seed_ratings is not None:
-        _seed_once(server_conf, seed_ratings, seed_value, seed)
+        _seed_once(server_conf, seed_ratings, seed_value, seed, seed_options or {})
     # a seeded dashboard to open (seeded above already, if seed_ratings says how much)
     login = prepare_demo(server_conf, **({} if seed_ratings is None else
                                          {"ratings": seed_ratings}))
@@ -193,7 +195,7 @@ def start_commune(stack: contextlib.ExitStack, folder: Path, commune: str, kiosk
     return c
 
 
-def _seed_once(server_conf: Path, count: int, seed_value: int, seed) -> None:
+def _seed_once(server_conf: Path, count: int, seed_value: int, seed, options: dict) -> None:
     from server.config import load_server_config
     from server.ingest.store import connect
     config = load_server_config(server_conf)
@@ -204,7 +206,7 @@ def _seed_once(server_conf: Path, count: int, seed_value: int, seed) -> None:
             # the same rating ids, and the province keeps one rating per id
             seed(db, count, commune=config.server.commune, seed_value=seed_value,
                  low_at_or_below=config.followup.low_at_or_below,
-                 deadline_days=config.followup.deadline_days)
+                 deadline_days=config.followup.deadline_days, **options)
     finally:
         db.close()
 

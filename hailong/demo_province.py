@@ -37,6 +37,23 @@ COMMUNES = (
     ("xa-thanh-son", "UBND xã Thanh Sơn"), ("xa-yen-binh", "UBND xã Yên Bình"),
 )
 
+# Each demo commune its own character, so the province's ranking and SIPAS page have
+# something to teach: (what it is, server/ingest/seed.py's options for its history).
+CHARACTERS = (
+    ("good: most citizens satisfied, few low ratings",
+     {"weights": (0.74, 0.21, 0.03, 0.02), "low_weight": {"cb-vu-thi-giang": 0.5},
+      "survey_share": 0.25, "survey_lean": {"access": 0.95, "procedure": 0.85,
+                                            "official": 0.95, "result": 0.92,
+                                            "feedback": 0.8}}),
+    ("average: the usual spread", {"survey_share": 0.25}),
+    ("a problem official (Lê Văn Cường, counter q2): many low ratings with reasons",
+     {"weights": (0.50, 0.30, 0.12, 0.08),
+      "low_weight": {"cb-le-van-cuong": 7.0, "cb-bui-thi-lan": 2.0},
+      "survey_share": 0.25, "survey_lean": {"access": 0.85, "procedure": 0.6,
+                                            "official": 0.55, "result": 0.75,
+                                            "feedback": 0.45}}),
+)
+
 
 def shown(url: str) -> str:
     """The URL without its password, for printing."""
@@ -158,9 +175,12 @@ def run_province(folder: Path, *, communes: int, kiosks: int, every: float,
                 stack, folder / commune, commune, kiosks, name=name, web_port=port,
                 extra=forwarding(pport, commune, passwords[commune]),
                 screen=has_display() if n == 1 else None, seed_ratings=seed_ratings,
-                seed_value=n, before_start=requeue_all if made else None))
+                seed_value=n, seed_options=CHARACTERS[(n - 1) % len(CHARACTERS)][1],
+                before_start=requeue_all if made else None))
         # stopping: every process at once (each takes a few seconds), brokers after
         stack.callback(stop_processes, [p for c in running for p in c.processes] + server)
+        character = {commune: CHARACTERS[i % len(CHARACTERS)][0]
+                     for i, (commune, _) in enumerate(chosen)}
         cmd = hailong_command()
         click.echo(f"Hài Lòng demo: a province and {communes} communes — state in {folder}")
         click.echo(f"  province  {cmd} province run --config {pconf}  "
@@ -173,6 +193,7 @@ def run_province(folder: Path, *, communes: int, kiosks: int, every: float,
         for c in running:
             click.echo(f"  commune   {c.id} ({c.name}): broker 127.0.0.1:{c.broker.port}, "
                        f"{kiosks} kiosk(s), forwarding as {c.id}")
+            click.echo(f"            seeded history: {character[c.id]}")
             click.echo(f"            {cmd} server run --config {c.server_conf}  "
                        "(log server.log)")
         echo_screen(running[0], cmd)

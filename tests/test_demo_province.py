@@ -97,6 +97,15 @@ def test_demo_province_two_communes(tmp_path):
             data={"username": "sonoivu", "password": "hailong-demo"}).raise_for_status()
         page = province.get(urls["province"] + "?days=365", timeout=10).text
         assert "xa-an-phu" in page and "xa-binh-minh" in page
+        # each demo commune has its own character (a good one, an average one), so the
+        # ranking teaches something: their shares were within a point of each other
+        with psycopg.connect(PG_ADMIN.rsplit("/", 1)[0] + "/" + database) as conn:
+            share = dict(conn.execute("SELECT commune, 100.0 * sum(satisfied) / sum(n) "
+                                      "FROM daily_commune GROUP BY commune").fetchall())
+            answered = conn.execute("SELECT count(DISTINCT commune) FROM daily_sipas"
+                                    ).fetchone()[0]
+        assert share["xa-an-phu"] - share["xa-binh-minh"] >= 5, share
+        assert answered == 2  # the seeded history has SIPAS answers to show
         for c in ("xa-an-phu", "xa-binh-minh"):
             assert requests.get(urls[c] + "login", timeout=10).status_code == 200
 
@@ -124,6 +133,27 @@ def test_demo_province_two_communes(tmp_path):
                 os.kill(p, signal.SIGKILL)
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def test_demo_characters_differ_and_the_default_seed_is_unchanged(tmp_path):
+    from hailong.demo_province import CHARACTERS
+    from server.ingest.seed import seed
+    from server.ingest.store import connect
+    shares = []
+    for n, (_, options) in enumerate([(None, {})] + list(CHARACTERS)):
+        db = connect(str(tmp_path / f"s{n}.db"))
+        seed(db, 3000, commune="xa-t", now=1.78e9, **options)
+        shares.append(db.execute("SELECT 100.0 * avg(score >= 3) FROM ratings").fetchone()[0])
+        answers = db.execute("SELECT count(*) FROM survey_answers").fetchone()[0]
+        assert (answers > 0) == bool(options.get("survey_share")), (n, answers)
+        if n == 0:  # what `hailong demo` seeds: the same ratings as before characters
+            first = db.execute("SELECT min(id), sum(score) FROM ratings").fetchone()
+        db.close()
+    default, good, average, problem = shares
+    assert good - average >= 5 and average - problem >= 5, shares
+    assert abs(default - average) < 0.01, shares  # the same seed: the same ratings
+    # (taken from the seed before it had characters)
+    assert tuple(first) == ("0197197c-688b-7000-ae2b-60308979ce7d", 10150), tuple(first)
 
 
 def test_demo_province_says_when_postgresql_is_not_there(tmp_path):

@@ -16,9 +16,10 @@ import random
 import sqlite3
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from hailong import domain
+from hailong import domain, sipas
 
 from server.followup import cases as followup, workdays
 from server.reports import rollup
@@ -43,6 +44,13 @@ PROCEDURES = (
 # Satisfaction differs by official, so the per-official page has something to show.
 LOW_WEIGHT = {"cb-le-van-cuong": 3.0, "cb-bui-thi-lan": 2.0, "cb-vu-thi-giang": 0.5}
 SCALE = 4
+# A commune counter's usual spread, best level first (as kiosk/simulate.py's).
+WEIGHTS = (0.58, 0.30, 0.08, 0.04)
+# How likely each SIPAS factor's answer is satisfied when the rating was (the procedure
+# and the handling of feedback lag, as in the published indices); after a low rating
+# half as likely.
+SURVEY_LEAN = {"access": 0.9, "procedure": 0.75, "official": 0.9, "result": 0.85,
+               "feedback": 0.7}
 
 
 def _times(rng: random.Random, n: int, days: int, now: float) -> list[float]:
@@ -65,9 +73,16 @@ def _times(rng: random.Random, n: int, days: int, now: float) -> list[float]:
 def seed(db, count: int, *, days: int = 365, seed_value: int = 1,
          now: float | None = None, commune: str = "xa-demo",
          low_at_or_below: int = 0, deadline_days: float = 3.0,
+         weights: Sequence[float] = WEIGHTS, low_weight: Mapping[str, float] = LOW_WEIGHT,
+         survey_share: float = 0.0, survey_lean: Mapping[str, float] = SURVEY_LEAN,
          progress=None) -> int:
     """Add ``count`` ratings to the store ``db`` (sqlite_utils.Database); returns count.
-    ``progress(text)`` hears how far it is (10,000,000 ratings take minutes)."""
+    ``progress(text)`` hears how far it is (10,000,000 ratings take minutes).
+
+    A commune's character (the province demo gives each its own, so its ranking shows
+    something): ``weights`` the levels' spread, best first; ``low_weight`` how much
+    more often an official's citizens rate low; ``survey_share`` of the ratings come
+    with SIPAS answers, each factor satisfied as ``survey_lean`` says."""
     say = progress or (lambda text: None)
     started = time.monotonic()
     step = max(10_000, count // 20)
@@ -78,8 +93,10 @@ def seed(db, count: int, *, days: int = 365, seed_value: int = 1,
     low_codes = [r.code for r in domain.LOW_REASONS]
     high_codes = [r.code for r in domain.HIGH_REASONS]
     boot = str(uuid.UUID(int=rng.getrandbits(128)))
+    survey_rng = random.Random(seed_value + 1_000_003)
     chunk: list[tuple] = []
     contacts: list[tuple] = []
+    answers: list[tuple] = []
 
     def flush() -> None:
         conn.executemany(
@@ -90,18 +107,23 @@ def seed(db, count: int, *, days: int = 365, seed_value: int = 1,
             "ON CONFLICT (id) DO NOTHING", chunk)
         conn.executemany("INSERT INTO contacts (rating_id, phone, consent_text, stored_at) "
                          "VALUES (?,?,?,?) ON CONFLICT (rating_id) DO NOTHING", contacts)
+        if answers:
+            conn.executemany("INSERT INTO survey_answers (rating_id, question, factor, level, "
+                             "scale, commune, kiosk, stored_at) VALUES (?,?,?,?,?,?,?,?) "
+                             "ON CONFLICT DO NOTHING", answers)
         chunk.clear()
         contacts.clear()
+        answers.clear()
 
     with conn:
         for n, t in enumerate(_times(rng, count, days, now)):
             kiosk, counter, officials = rng.choice(COUNTERS)
             official = rng.choice(officials)[0]
-            weights = [0.58, 0.30, 0.08, 0.04]
-            w = LOW_WEIGHT.get(official, 1.0)
-            weights[3] *= w
-            weights[2] *= (1 + w) / 2
-            score = rng.choices(levels, weights)[0]
+            spread = list(weights)
+            w = low_weight.get(official, 1.0)
+            spread[3] *= w
+            spread[2] *= (1 + w) / 2
+            score = rng.choices(levels, spread)[0]
             procedure, field = rng.choice(PROCEDURES)
             if domain.is_low(score, SCALE):
                 reasons = rng.sample(low_codes, k=rng.randint(1, 2))
@@ -121,6 +143,14 @@ def seed(db, count: int, *, days: int = 365, seed_value: int = 1,
             if domain.is_low(score, SCALE) and rng.random() < 0.3 and now - t < 20 * 86400:
                 contacts.append((rid, f"09{rng.randrange(10**8):08d}",
                                  "Tôi đồng ý để UBND xã gọi lại về đánh giá này.", t))
+            if survey_share and survey_rng.random() < survey_share:
+                # a generator of its own: the same seed gives the same ratings, answers or not
+                odds = 1.0 if domain.is_satisfied(score, SCALE) else 0.5
+                for q in sipas.DEFAULT_QUESTIONS:
+                    good = survey_rng.random() < survey_lean[q.factor] * odds
+                    answers.append((rid, q.code, q.factor,
+                                    survey_rng.choice((3, 4) if good else (1, 2)), SCALE,
+                                    commune, kiosk, t))
             if len(chunk) >= 5000:
                 flush()
             if n and n % step == 0:

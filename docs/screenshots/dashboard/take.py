@@ -17,9 +17,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
+from docs.screenshots.browser import chromium, login, save_page  # noqa: E402
 
 from server import accounts  # noqa: E402
 from server.followup import cases as followup
@@ -100,33 +98,14 @@ def main() -> None:
 
 
 def shoot(base: str, case_id: int) -> None:
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--hide-scrollbars", "--force-device-scale-factor=1"):
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    try:
-        driver.set_window_size(1366, 768)
+    with chromium() as driver:
         driver.get(base + "/login")
         driver.save_screenshot(str(HERE / "login.png"))
-        driver.find_element(By.NAME, "username").send_keys("chutich")
-        driver.find_element(By.NAME, "password").send_keys("mat-khau-demo")
-        driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        login(driver, base, "chutich", "mat-khau-demo", go=False)
         for name, path, lang, width in PAGES[1:]:
             driver.get(f"{base}/lang/{lang}?next=/login")
             driver.get(base + path.format(case=case_id))
-            height = driver.execute_script("return document.documentElement.scrollHeight")
-            # Desktop shots at 1366x768 and phone shots at 390 wide (844 tall or the
-            # page's full height, so the whole page can be looked at).
-            driver.set_window_size(width, min(max(height, 768 if width > 500 else 844), 2600))
-            time.sleep(0.2)
-            driver.save_screenshot(str(HERE / f"{name}.png"))
-            print("saved", name)
-            driver.set_window_size(1366, 768)
-    finally:
-        driver.quit()
+            save_page(driver, HERE / f"{name}.png", width)
 
 
 if __name__ == "__main__":

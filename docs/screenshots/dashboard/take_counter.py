@@ -17,9 +17,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
+from docs.screenshots.browser import chromium, login  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 from server import accounts  # noqa: E402
@@ -58,19 +56,8 @@ def main() -> None:
 
 
 def shoot(base: str) -> None:
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--hide-scrollbars", "--force-device-scale-factor=1"):
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    try:
-        driver.set_window_size(1280, 800)
-        driver.get(base + "/login")
-        driver.find_element(By.NAME, "username").send_keys("an")
-        driver.find_element(By.NAME, "password").send_keys("mat-khau-demo")
-        driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    with chromium(1280, 800) as driver:
+        login(driver, base, "an", "mat-khau-demo")
         for name, width, height in (("counter", 1280, 800), ("counter-phone", 390, 844)):
             driver.set_window_size(width, height)
             driver.get(base + "/counter")
@@ -82,8 +69,6 @@ def shoot(base: str) -> None:
         time.sleep(0.5)
         driver.save_screenshot(str(HERE / "counter-sent-phone.png"))
         print("saved counter-sent-phone")
-    finally:
-        driver.quit()
 
 
 if __name__ == "__main__":

@@ -19,9 +19,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+
+from docs.screenshots.browser import chromium, login  # noqa: E402
 
 from hailong import sipas  # noqa: E402
 from server import accounts  # noqa: E402
@@ -71,24 +71,11 @@ def main() -> None:
 
 
 def shoot(base: str) -> None:
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--hide-scrollbars", "--force-device-scale-factor=1"):
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    try:
-        driver.set_window_size(1366, 2000)
-        driver.get(base + "/login")
-        driver.find_element(By.NAME, "username").send_keys("chutich")
-        driver.find_element(By.NAME, "password").send_keys("mat-khau-demo")
-        driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    with chromium(1366, 2000) as driver:
+        login(driver, base, "chutich", "mat-khau-demo")
         driver.get(base + "/reports?period=quarter")
         driver.find_element(By.ID, "sipas").screenshot(str(HERE / "reports-sipas.png"))
         print("saved reports-sipas")
-    finally:
-        driver.quit()
 
 
 if __name__ == "__main__":

@@ -20,9 +20,7 @@ ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
+from docs.screenshots.browser import chromium, login, save_page  # noqa: E402
 
 from province import accounts, store  # noqa: E402
 from province.config import load_province_config  # noqa: E402
@@ -68,34 +66,16 @@ def main() -> None:
 
 
 def shoot(base: str) -> None:
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--hide-scrollbars", "--force-device-scale-factor=1"):
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    try:
-        driver.set_window_size(1366, 768)
+    with chromium() as driver:
         driver.get(base + "/login")
         driver.save_screenshot(str(HERE / "login.png"))
         driver.set_window_size(390, 844)
         driver.save_screenshot(str(HERE / "login-phone.png"))
         driver.set_window_size(1366, 768)
-        driver.find_element(By.NAME, "username").send_keys("nguyen.an")
-        driver.find_element(By.NAME, "password").send_keys("mat-khau-demo")
-        driver.find_element(By.CSS_SELECTOR, "form button").click()
+        login(driver, base, "nguyen.an", "mat-khau-demo", go=False, button="form button")
         for name, path, width in pages():
             driver.get(base + path)
-            driver.set_window_size(width, 800)
-            height = driver.execute_script("return document.documentElement.scrollHeight")
-            driver.set_window_size(width, min(max(height, 768 if width > 500 else 844), 2600))
-            time.sleep(0.2)
-            driver.save_screenshot(str(HERE / f"{name}.png"))
-            print("saved", name)
-            driver.set_window_size(1366, 768)
-    finally:
-        driver.quit()
+            save_page(driver, HERE / f"{name}.png", width)
 
 
 if __name__ == "__main__":
