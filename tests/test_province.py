@@ -65,7 +65,7 @@ def test_forwarded_record_is_the_allow_list_only(tmp_path):
     db = connect(store)
     assert forward.backlog(db.conn) == 20   # queued by the insert's own transaction
     rows = db.conn.execute(forward._SELECT, [0, 100]).fetchall()
-    payload = contract.encode_forward_batch("b1", [forward.forwarded(r) for r in rows])
+    payload = contract.encode_forward_batch("b1", [forward.forwarded(r, forward.pseudonym_key(db.conn)) for r in rows])
     text = payload.decode()
     for secret in (PHONE, CONSENT, "000.31.12.H29", "Đăng ký khai sinh", "Hộ tịch",
                    "boot_id", "mono", "dossier", "procedure", "contact"):
@@ -404,3 +404,36 @@ def test_an_id_held_for_another_commune_is_refused_not_acked(pg):
         assert figures["by_commune"] == {"xa-a": 1} and figures["ratings"] == 1
     finally:
         pool.close()
+
+
+def test_officials_leave_the_commune_under_a_pseudonym(tmp_path):
+    """A roster id is often a name (cb-nguyen-van-an): it left the commune as it was, so
+    the province's officials page showed names. Now the official is forwarded as a
+    keyed pseudonym: stable across restarts, different in another commune, and only
+    ``server province-ids`` at the commune says who it is."""
+    from server.config import load_server_config
+    from server.ingest import forward
+    from server.ingest.store import connect
+    ids = {}
+    for commune in ("xa-a", "xa-b"):
+        conf, store = commune_conf(tmp_path, commune, 1883, 1883, "pw")
+        fill_commune(store, commune, 10, seed=3)
+        db = connect(store)
+        with db.conn:
+            db.conn.execute("UPDATE ratings SET official = 'cb-nguyen-van-an'")
+        db.close()
+        sent = []
+        for _ in range(2):  # the key is kept: a restarted forwarder says the same
+            forwarder = forward.Forwarder(load_server_config(conf))
+            rows = forwarder.db.conn.execute(forward._SELECT, [0, 100]).fetchall()
+            sent.append({forward.forwarded(r, forwarder.key).official for r in rows})
+            payload = contract.encode_forward_batch("b", [forward.forwarded(
+                r, forwarder.key) for r in rows]).decode()
+            forwarder.db.close()
+            assert "nguyen" not in payload
+        assert sent[0] == sent[1] and len(sent[0]) == 1
+        ids[commune] = sent[0].pop()
+        shown = json.loads(hailong("server", "province-ids", "--config", str(conf),
+                                   "--json").stdout)
+        assert shown["cb-nguyen-van-an"] == ids[commune]
+    assert ids["xa-a"] != ids["xa-b"] and ids["xa-a"].startswith("p-")

@@ -241,7 +241,8 @@ def test_commune_forwards_survey_answers_with_the_rating(tmp_path):
     db = connect(path)
     rows = db.conn.execute(forward._SELECT, [0, 100]).fetchall()
     found = forward.survey_answers(db.conn, [r[1] for r in rows])
-    records = [forward.forwarded(r, found.get(r[1])) for r in rows]
+    key = forward.pseudonym_key(db.conn)
+    records = [forward.forwarded(r, key, found.get(r[1])) for r in rows]
     batch = contract.decode_forward_batch(contract.encode_forward_batch("b", records))
     decoded = [contract.decode_forwarded(bytes(x)) for x in batch.ratings]
     with_answers = [d for d in decoded if d.survey]

@@ -21,6 +21,11 @@ personal data.
   reconnect. The province stores by rating id, so a duplicate is a no-op there. The
   outbox is in the commune's own store (SQLite or PostgreSQL), so a province unreachable for days is a
   backlog, drained when it comes back.
+* **Officials under a pseudonym.** A roster id is often a name (``cb-nguyen-van-an``), so
+  the official is forwarded as ``p-`` and 12 hex digits of an HMAC keyed by a secret
+  kept in this store: the same official always has the same id at the province (its
+  figures by official still work), another commune's same id gives another, and only
+  the commune can say who it is (``hailong server province-ids``).
 * **A refusal is kept, not dropped.** A rating the province refuses (an older province
   that does not know a field yet, a record it finds invalid) stays in the outbox marked
   ``refused`` with the reason: not re-sent in a loop, shown on the fleet page, and sent
@@ -29,6 +34,8 @@ personal data.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import queue
@@ -115,6 +122,30 @@ def m003_i12province_keep_refused(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE forward_outbox ADD COLUMN refused TEXT")
 
 
+@migrations()
+def m004_i12province_pseudonym_key(db: sqlite_utils.Database) -> None:
+    # the secret behind the officials' pseudonyms (one row, made on first use)
+    db.execute("CREATE TABLE forward_key (id INTEGER PRIMARY KEY, secret TEXT NOT NULL)")
+
+
+def pseudonym_key(conn) -> bytes:
+    """This store's pseudonym secret, made once (inside any transaction or none)."""
+    ours = not conn.in_transaction  # then the insert's implicit transaction is ours
+    conn.execute("INSERT INTO forward_key (id, secret) VALUES (1, ?) ON CONFLICT (id) "
+                 "DO NOTHING", [secrets.token_hex(32)])
+    if ours:
+        conn.commit()
+    return bytes.fromhex(conn.execute("SELECT secret FROM forward_key WHERE id = 1"
+                                      ).fetchone()[0])
+
+
+def pseudonym(key: bytes, official: str | None) -> str | None:
+    """The official's id at the province: stable, and meaningless without the key."""
+    if not official:
+        return None
+    return "p-" + hmac.new(key, official.encode(), hashlib.sha256).hexdigest()[:12]
+
+
 def backlog(conn) -> int:
     """Ratings stored here and not yet acked by the province (and not refused by it)."""
     return conn.execute("SELECT count(*) FROM forward_outbox "
@@ -166,15 +197,16 @@ def survey_answers(conn, ids: list[str]) -> dict[str, list[contract.SurveyAnswer
     return out
 
 
-def forwarded(row, answers: list[contract.SurveyAnswer] | None = None
+def forwarded(row, key: bytes, answers: list[contract.SurveyAnswer] | None = None
               ) -> contract.ForwardedRating:
-    """The allow-list, field by field (never the row as a whole). ``answers``: the
-    rating's SIPAS answers; none leaves the field out, so an old province accepts it."""
+    """The allow-list, field by field (never the row as a whole), the official under
+    its pseudonym (``key``: :func:`pseudonym_key`). ``answers``: the rating's SIPAS
+    answers; none leaves the field out, so an old province accepts it."""
     _, rid, commune, kiosk, counter, score, scale, occurred_at, official, reasons, \
         source, suspect, flagged = row
     return contract.ForwardedRating(
         id=rid, commune=commune, kiosk=kiosk, counter=counter, score=score, scale=scale,
-        occurred_at=occurred_at, official=official,
+        occurred_at=occurred_at, official=pseudonym(key, official),
         reasons=[r for r in json.loads(reasons or "[]") if isinstance(r, str)],
         time_source=source, suspect=bool(suspect or flagged),
         **({"survey": answers} if answers else {}))
@@ -190,6 +222,7 @@ class Forwarder:
         p = config.province
         self.commune = config.server.commune
         self.db = connect(config.store)
+        self.key = pseudonym_key(self.db.conn)  # officials leave under a pseudonym
         self.username = p.username or self.commune
         broker = SimpleNamespace(username=self.username, password=p.password,
                                  tls_ca=p.tls, keepalive=30, host=p.host, port=p.port)
@@ -300,7 +333,7 @@ class Forwarder:
         self._batch_no += 1
         batch = f"f{self._run}-{self._batch_no}"
         answers = survey_answers(self.db.conn, [r[1] for r in rows])
-        records = [forwarded(r, answers.get(r[1])) for r in rows]
+        records = [forwarded(r, self.key, answers.get(r[1])) for r in rows]
         payload = contract.encode_forward_batch(batch, records)
         while len(payload) > contract.MAX_BATCH_BYTES and len(records) > 1:
             # survey answers make records longer: fewer per message, never refused
