@@ -22,7 +22,7 @@ personal data.
   outbox is in the commune's own store (SQLite or PostgreSQL), so a province unreachable for days is a
   backlog, drained when it comes back.
 * **Officials under a pseudonym.** A roster id is often a name (``cb-nguyen-van-an``), so
-  the official is forwarded as ``p-`` and 12 hex digits of an HMAC keyed by a secret
+  the official is forwarded as ``p-`` and 12 letters of an HMAC keyed by a secret
   kept in this store: the same official always has the same id at the province (its
   figures by official still work), another commune's same id gives another, and only
   the commune can say who it is (``hailong server province-ids``).
@@ -143,7 +143,10 @@ def pseudonym(key: bytes, official: str | None) -> str | None:
     """The official's id at the province: stable, and meaningless without the key."""
     if not official:
         return None
-    return "p-" + hmac.new(key, official.encode(), hashlib.sha256).hexdigest()[:12]
+    digest = hmac.new(key, official.encode(), hashlib.sha256).digest()
+    # letters only: a run of hex digits can look like a phone number to the province's
+    # contact check (and to a person)
+    return "p-" + "".join(chr(ord("a") + b % 26) for b in digest[:12])
 
 
 def backlog(conn) -> int:
