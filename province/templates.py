@@ -109,9 +109,9 @@ COMMUNE = """{% extends "base.html" %}{% block title %}{{ name or commune }}{% e
 OFFICIALS = """{% extends "base.html" %}{% block title %}Công chức · {{ commune }}{% endblock %}{% block main %}
 <p><a href="/commune/{{ commune }}">← {{ name or commune }}</a></p>
 <h1>Kết quả theo công chức <span class="en">· by official</span> — {{ name or commune }}</h1>
-<p class="note">Chỉ hiện mã công chức: họ tên do xã quản lý, không chuyển lên tỉnh. Chỉ hiện
-công chức có ít nhất {{ min_official }} đánh giá trong kỳ.
-<span class="en">Official ids only (names stay at the commune); only officials with at least {{ min_official }} ratings.</span></p>
+<p class="note">Mỗi công chức hiện bằng một mã ẩn danh (p-…): họ tên và mã của xã không chuyển
+lên tỉnh; chỉ xã biết mã nào là ai. Chỉ hiện công chức có ít nhất {{ min_official }} đánh giá trong kỳ.
+<span class="en">Each official appears under a pseudonym (p-…): names and the commune's ids stay at the commune, which alone can tell who is who. Only officials with at least {{ min_official }} ratings.</span></p>
 <nav class="tabs">{% for key, p in periods.items() %}<a href="?days={{ key }}" class="{{ 'on' if key == days }}">{{ p[0] }}</a>{% endfor %}</nav>
 <div class="wrap"><table><thead><tr><th>Mã công chức<br><span class="en">Official id</span></th><th class="n">Số đánh giá<br><span class="en">Ratings</span></th>
 <th>Tỷ lệ hài lòng<br><span class="en">Satisfied</span></th><th class="n">Không hài lòng<br><span class="en">Low</span></th></tr></thead><tbody>
