@@ -18,7 +18,7 @@ from datetime import date, datetime, timezone
 
 from psycopg_pool import ConnectionPool
 
-from sync import contract
+from sync import contract, timerules
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +229,8 @@ def _survey_problem(r: contract.ForwardedRating) -> str | None:
         return "a survey question answered twice"
     if any(a.level > a.scale for a in r.survey):
         return "a survey level above its scale"
+    if any(a.factor not in contract.SIPAS_FACTORS for a in r.survey):
+        return "a survey factor SIPAS does not have"
     return None
 
 
@@ -237,8 +239,10 @@ def add_ratings(conn, commune: str, records: list[contract.ForwardedRating]
     """Store one commune's batch (inside the caller's transaction), with the SIPAS
     answers each rating carries. A record naming another commune than its topic (the
     broker account) is refused, and so is an id the province holds for another commune
-    (a conflict: acking it would tell this commune its rating is held)."""
+    (a conflict: acking it would tell this commune its rating is held), and a time no
+    commune server places (after now + 1 h, or before the product existed)."""
     stored, rejected, rows, answers = [], [], [], []
+    latest = time.time() + timerules.AHEAD_TOLERANCE
     elsewhere = {str(row[0]) for row in conn.execute(
         "SELECT id FROM ratings WHERE id = ANY(%s::uuid[]) AND commune <> %s",
         [[r.id for r in records], commune])}
@@ -252,6 +256,13 @@ def add_ratings(conn, commune: str, records: list[contract.ForwardedRating]
             continue
         if r.score > r.scale or _survey_problem(r):
             rejected.append(contract.Rejection(r.id, "invalid"))
+            continue
+        if not timerules.PRODUCT_EPOCH <= r.occurred_at <= latest:
+            # a commune places its ratings no later than their receipt (+1 h); a future
+            # day would sit in every "last N days" ranking until it came
+            rejected.append(contract.Rejection(r.id, timerules.TIME_FUTURE
+                                               if r.occurred_at > latest
+                                               else timerules.TIME_BEFORE_EPOCH))
             continue
         rows.append((r.id, r.commune, r.kiosk, r.counter, r.official, r.score, r.scale,
                      list(r.reasons), datetime.fromtimestamp(r.occurred_at, timezone.utc),

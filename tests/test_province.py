@@ -443,3 +443,33 @@ def test_officials_leave_the_commune_under_a_pseudonym(tmp_path):
     key = bytes(32)
     for n in range(5000):
         assert re.fullmatch(r"p-[a-z]{12}", forward.pseudonym(key, f"cb-{n}"))
+
+
+def test_a_rating_placed_in_the_future_is_refused_not_ranked(pg):
+    """A commune server places a rating no later than its receipt (+1 h). One dated next
+    year (a forged or broken commune) was stored and counted in every "last N days"
+    ranking until that day came; now it is refused, as is one before the product."""
+    from province import store
+    pool = store.connect(pg.url)
+    try:
+        store.migrate(pool)
+        base = dict(commune="xa-a", kiosk="k1", counter="q1", score=5, scale=5)
+        now = contract.ForwardedRating(id="0b6f3c1e-5a7d-4b8e-9f10-000000000001",
+                                       occurred_at=time.time() - 60, **base)
+        ahead = contract.ForwardedRating(id="0b6f3c1e-5a7d-4b8e-9f10-000000000002",
+                                         occurred_at=time.time() + 300 * 86400, **base)
+        early = contract.ForwardedRating(id="0b6f3c1e-5a7d-4b8e-9f10-000000000003",
+                                         occurred_at=1_600_000_000.0, **base)
+        odd = contract.ForwardedRating(  # a factor SIPAS does not have: nothing to index
+            id="0b6f3c1e-5a7d-4b8e-9f10-000000000004", occurred_at=time.time() - 60,
+            survey=[contract.SurveyAnswer(q="x", factor="weather", level=5, scale=5)],
+            **base)
+        with pool.connection() as conn:
+            stored, rejected = store.add_ratings(conn, "xa-a", [now, ahead, early, odd])
+        assert stored == [now.id]
+        assert rejected == [contract.Rejection(ahead.id, "time-future"),
+                            contract.Rejection(early.id, "time-before-epoch"),
+                            contract.Rejection(odd.id, "invalid")]
+        assert store.stats(pool)["ratings"] == 1
+    finally:
+        pool.close()
